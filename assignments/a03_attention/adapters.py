@@ -1,0 +1,109 @@
+"""How the tests call your code: build your classes from a state dict, run them, return data.
+
+Given code (do not edit): the public tests on your machine and the grader's hidden tests
+both go through these functions, so they see your module exactly the same way. Each takes
+your module ``m`` first. Weights arrive as a state dict with the attribute names stated in
+the docstrings of ``attention.py``; tensors arrive in the dtype the test chose (float64 for
+numerical checks), and the model is converted to that dtype before loading.
+
+Functions of your module that take and return plain tensors (``softmax``,
+``scaled_dot_product_attention``, ``causal_mask``, ...) are called directly and need no
+adapter here.
+"""
+
+import torch
+
+
+def _load(model: torch.nn.Module, state: dict) -> torch.nn.Module:
+    """``model`` in the dtype of ``state``, with ``state`` loaded, in eval mode."""
+    dtype = next(iter(state.values())).dtype
+    device = next(iter(state.values())).device
+    model = model.to(device=device, dtype=dtype)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    name = type(model).__name__
+    if unexpected:
+        have = ", ".join(n for n, _ in model.named_parameters()) or "none"
+        raise KeyError(f"your {name} has no parameter {unexpected[0]!r} (it has: {have}); "
+                       "use the attribute names given in the docstring")
+    params = {n for n, _ in model.named_parameters()}
+    extra = [n for n in missing if n in params]
+    if extra:
+        raise KeyError(f"your {name} has parameters the specification does not name: {extra}")
+    return model.eval()
+
+
+def self_attention_forward(m, state, d_in, d_out, x, mask=None, bias=False):
+    """``SelfAttention(d_in, d_out, bias)`` with ``state`` loaded, applied to ``x``."""
+    with torch.no_grad():
+        return _load(m.SelfAttention(d_in, d_out, bias=bias), state)(x, mask)
+
+
+def mha_forward(m, state, d_model, n_heads, x, mask=None):
+    """``MultiHeadAttention(d_model, n_heads)`` in eval mode, applied to ``x``."""
+    with torch.no_grad():
+        return _load(m.MultiHeadAttention(d_model, n_heads), state)(x, mask)
+
+
+def mha_dropout(m, state, d_model, n_heads, dropout, x, seed):
+    """Two calls in eval mode and two in training mode: ``[eval, eval, train, train]``."""
+    model = _load(m.MultiHeadAttention(d_model, n_heads, dropout=dropout), state)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        outs = [model(x), model(x)]
+        model.train()
+        outs += [model(x), model(x)]
+    return outs
+
+
+def sdpa_with_dropout(m, q, k, v, mask, dropout_p, seed):
+    """``scaled_dot_product_attention`` with dropout, after seeding torch's generator."""
+    torch.manual_seed(seed)
+    return m.scaled_dot_product_attention(q, k, v, mask, dropout_p)
+
+
+def kv_cache_appends(m, chunks):
+    """Append ``[(k, v), ...]`` to a fresh ``KVCache``; return what each append returned
+    and ``len(cache)`` after it."""
+    cache = m.KVCache()
+    out = []
+    for k, v in chunks:
+        k_all, v_all = cache.append(k, v)
+        out.append((k_all, v_all, len(cache)))
+    return out
+
+
+def _cached(m, model, x, chunk):
+    """Run ``incremental_forward``; also record the cache's tensors at every step."""
+    shapes = []
+    cache_type = m.KVCache
+
+    class RecordingCache(cache_type):
+        def append(self, k, v):
+            result = super().append(k, v)
+            shapes.append((tuple(self.k.shape), tuple(self.v.shape)))
+            return result
+
+    m.KVCache = RecordingCache
+    try:
+        with torch.no_grad():
+            out = m.incremental_forward(model, x, chunk)
+    finally:
+        m.KVCache = cache_type
+    return out, shapes
+
+
+def mha_incremental(m, state, d_model, n_heads, x, chunk):
+    """``incremental_forward`` with your ``MultiHeadAttention``: ``(output, cache shapes)``,
+    the shapes of the cached keys and values after every step."""
+    return _cached(m, _load(m.MultiHeadAttention(d_model, n_heads), state), x, chunk)
+
+
+def gqa_forward(m, state, d_model, n_heads, n_kv_heads, x, mask=None):
+    """``GroupedQueryAttention(d_model, n_heads, n_kv_heads)`` in eval mode, applied to ``x``."""
+    with torch.no_grad():
+        return _load(m.GroupedQueryAttention(d_model, n_heads, n_kv_heads), state)(x, mask)
+
+
+def gqa_incremental(m, state, d_model, n_heads, n_kv_heads, x, chunk):
+    """``incremental_forward`` with your ``GroupedQueryAttention``: ``(output, cache shapes)``."""
+    return _cached(m, _load(m.GroupedQueryAttention(d_model, n_heads, n_kv_heads), state), x, chunk)

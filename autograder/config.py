@@ -1,0 +1,237 @@
+"""grading.toml: the course's only policy file, read here and nowhere else.
+
+Every table is checked against a schema below: an unknown key, a missing required key or
+a value of the wrong type is a ``ConfigError`` naming the dotted key. The result is a tree
+of frozen dataclasses passed explicitly to release, grading and reporting.
+
+Leaves out: the cross-check between tasks and hidden tests, which needs test collection
+(the grading plugin does it, naming the key or the test).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ASSIGNMENT_ID = re.compile(r"^a\d\d_[a-z0-9_]+$")
+TASK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+NUMBER = (int, float)
+
+
+class ConfigError(ValueError):
+    """grading.toml is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-worker resource limits (None: not limited)."""
+    memory_mb: int | None = None
+    cpu_s: int | None = None
+    file_size_mb: int | None = None
+    processes: int | None = None
+    output_kb: int = 256
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    device: str               # "cpu" or "cuda"
+    timeout_scale: float      # multiplies every per-test timeout
+    threads: int              # torch threads in the worker
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    points: float
+    timeout_s: float
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    module: str
+    tasks: dict[str, Task]
+
+    def tasks_for(self, variant: str) -> dict[str, Task]:
+        return {k: t for k, t in self.tasks.items() if variant in t.variants}
+
+    def max_points(self, variant: str) -> float:
+        return sum(t.points for t in self.tasks_for(variant).values())
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    name: str
+    variants: tuple[str, ...]
+    startup_timeout_s: float
+    public_visibility: str
+    hidden_visibility: str
+    profiles: dict[str, Profile]
+    assignments: dict[str, Assignment] = field(repr=False)
+
+    def assignment(self, assignment_id: str) -> Assignment:
+        if assignment_id not in self.assignments:
+            known = ", ".join(self.assignments) or "none"
+            raise ConfigError(f"unknown assignment {assignment_id!r} (grading.toml has: {known})")
+        return self.assignments[assignment_id]
+
+    def reference_dir(self, a: str) -> Path:
+        return self.root / "reference" / a
+
+    def handout_dir(self, a: str) -> Path:
+        return self.root / "assignments" / a
+
+    def hidden_dir(self, a: str) -> Path:
+        return self.root / "autograder" / "hidden" / a
+
+    def release_dir(self, variant: str, a: str) -> Path:
+        return self.root / "release" / variant / a
+
+
+# ----------------------------------------------------------------------------- schema
+
+def _take(table: dict, path: str, schema: dict) -> dict:
+    """Check ``table`` against ``schema`` {key: (types, default or REQUIRED)}."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: expected a table, got {type(table).__name__}")
+    for key in table:
+        if key not in schema:
+            allowed = ", ".join(schema)
+            raise ConfigError(f"{_join(path, key)}: unknown key (allowed here: {allowed})")
+    out = {}
+    for key, (types, default) in schema.items():
+        if key not in table:
+            if default is REQUIRED:
+                raise ConfigError(f"{_join(path, key)}: required key is missing")
+            out[key] = default
+            continue
+        value = table[key]
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{_join(path, key)}: expected {names}, got {type(value).__name__} {value!r}")
+        out[key] = value
+    return out
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _string_list(value, path: str, allowed=None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: expected a list of strings")
+    for v in value:
+        if allowed is not None and v not in allowed:
+            raise ConfigError(f"{path}: {v!r} is not one of {', '.join(allowed)}")
+    return tuple(value)
+
+
+def _positive(value, path: str, allow_zero: bool = False):
+    if value is not None and (value < 0 or (value == 0 and not allow_zero)):
+        raise ConfigError(f"{path}: must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+    return value
+
+
+REQUIRED = object()
+COURSE = {"name": ((str,), REQUIRED), "variants": ((list,), REQUIRED),
+          "startup_timeout_s": (NUMBER, 120), "test_timeout_s": (NUMBER, 30),
+          "public_visibility": ((str,), "visible"), "hidden_visibility": ((str,), "hidden")}
+LIMITS = {"memory_mb": ((int,), None), "cpu_s": ((int,), None), "file_size_mb": ((int,), None),
+          "processes": ((int,), None), "output_kb": ((int,), 256)}
+PROFILE = {"device": ((str,), REQUIRED), "timeout_scale": (NUMBER, 1.0), "threads": ((int,), 1),
+           "limits": ((dict,), {})}
+ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
+              "timeout_s": (NUMBER, None), "tasks": ((dict,), REQUIRED)}
+TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
+        "variants": ((list,), None)}
+TOP = {"course": ((dict,), REQUIRED), "profiles": ((dict,), REQUIRED), "assignments": ((dict,), REQUIRED)}
+
+
+def parse(data: dict, root: Path) -> Course:
+    """Validate the parsed TOML ``data`` of a course rooted at ``root``."""
+    top = _take(data, "", TOP)
+    course = _take(top["course"], "course", COURSE)
+    variants = _string_list(course["variants"], "course.variants")
+    if not variants:
+        raise ConfigError("course.variants: at least one variant is required")
+    for key in ("public_visibility", "hidden_visibility"):
+        if course[key] not in VISIBILITIES:
+            raise ConfigError(f"course.{key}: {course[key]!r} is not one of {', '.join(VISIBILITIES)}")
+    _positive(course["startup_timeout_s"], "course.startup_timeout_s")
+    _positive(course["test_timeout_s"], "course.test_timeout_s")
+
+    profiles = {}
+    for name, table in top["profiles"].items():
+        p = _take(table, f"profiles.{name}", PROFILE)
+        if p["device"] not in ("cpu", "cuda"):
+            raise ConfigError(f"profiles.{name}.device: expected 'cpu' or 'cuda', got {p['device']!r}")
+        limits = _take(p["limits"], f"profiles.{name}.limits", LIMITS)
+        for key, value in limits.items():
+            _positive(value, f"profiles.{name}.limits.{key}")
+        profiles[name] = Profile(name, p["device"], float(_positive(p["timeout_scale"], f"profiles.{name}.timeout_scale")),
+                                 _positive(p["threads"], f"profiles.{name}.threads"), Limits(**limits))
+    for required in ("cpu", "gpu"):
+        if required not in profiles:
+            raise ConfigError(f"profiles.{required}: required profile is missing")
+
+    assignments = {}
+    for aid, table in top["assignments"].items():
+        path = f"assignments.{aid}"
+        if not ASSIGNMENT_ID.match(aid):
+            raise ConfigError(f"{path}: assignment ids look like a03_attention")
+        a = _take(table, path, ASSIGNMENT)
+        if not (root / "reference" / aid / f"{a['module']}.py").is_file():
+            raise ConfigError(f"{path}.module: reference/{aid}/{a['module']}.py does not exist")
+        default_timeout = _positive(a["timeout_s"], f"{path}.timeout_s") or course["test_timeout_s"]
+        tasks = {}
+        for tid, ttable in a["tasks"].items():
+            tpath = f"{path}.tasks.{tid}"
+            if not TASK_ID.match(tid):
+                raise ConfigError(f"{tpath}: task ids are lower_snake_case")
+            t = _take(ttable, tpath, TASK)
+            tasks[tid] = Task(
+                id=tid, title=t["title"], points=float(_positive(t["points"], f"{tpath}.points", allow_zero=True)),
+                timeout_s=float(_positive(t["timeout_s"], f"{tpath}.timeout_s") or default_timeout),
+                variants=_string_list(t["variants"], f"{tpath}.variants", variants) if t["variants"] is not None else variants)
+        if not tasks:
+            raise ConfigError(f"{path}.tasks: an assignment needs at least one task")
+        assignments[aid] = Assignment(aid, a["title"], a["module"], tasks)
+
+    return Course(root=root, name=course["name"], variants=variants,
+                  startup_timeout_s=float(course["startup_timeout_s"]),
+                  public_visibility=course["public_visibility"], hidden_visibility=course["hidden_visibility"],
+                  profiles=profiles, assignments=assignments)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course root: the nearest folder at or above ``start`` holding grading.toml."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "grading.toml").is_file():
+            return folder
+    packaged = Path(__file__).resolve().parent.parent
+    if (packaged / "grading.toml").is_file():
+        return packaged
+    raise ConfigError(f"no grading.toml in {start} or any folder above it")
+
+
+def load(root: Path | None = None) -> Course:
+    root = find_root(root) if root is None or not (root / "grading.toml").is_file() else root.resolve()
+    path = root / "grading.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return parse(data, root)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,10 @@
+"""Stage 3 of the pipeline, grade: one submission -> results.json, student code kept apart.
+
+    submission  stage a folder or .zip: safe unzip, pick .py or .ipynb, build the worker kit
+    launch      the worker's command line and clean environment
+    seam        the grader's side of the worker channel: calls, deadlines, crashes, restarts
+    plugin      the pytest plugin: fixtures, task markers, outcomes, results.json
+    scoring     outcomes -> points (pure)
+    checks      assertions for hidden tests that explain what went wrong
+    run         one trusted pytest process per submission; results even if it dies
+"""

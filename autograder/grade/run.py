@@ -1,0 +1,84 @@
+"""Grade one submission: run the trusted pytest process and make sure results.json exists.
+
+The hidden tests (``autograder/hidden/<id>/``) and the instructor's copy of the public tests
+(``assignments/<id>/test_*.py``, never the student's copy) run in a fresh pytest process
+with the grading plugin. If that process dies before writing results.json, every planned
+test is recorded as "not run" with the reason, from the manifest written at collection.
+A failure before collection finished (an invalid grading.toml, a broken hidden test) is
+the course's fault, not the student's: it raises ``GraderError`` with pytest's output.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .. import config as course_config
+from ..report import results as results_doc
+from .scoring import TestResult, task_totals
+
+INI = Path(__file__).with_name("pytest.ini")
+
+
+class GraderError(RuntimeError):
+    """The course material or the grader is broken; not the submission's fault."""
+
+
+def submission_name(path: Path) -> str:
+    return path.stem if path.suffix == ".zip" else path.name
+
+
+def pytest_argv(course: course_config.Course, aid: str, submission: Path, *, variant: str, profile: str,
+                results: Path, manifest: Path, seed: int | None = None, tasks: list[str] | None = None) -> list[str]:
+    public = sorted(course.handout_dir(aid).glob("test_*.py"))
+    argv = [sys.executable, "-m", "pytest", "-c", str(INI), "--rootdir", str(course.root),
+            "-p", "autograder.grade.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
+            "--course-root", str(course.root), "--assignment", aid, "--variant", variant, "--profile", profile,
+            "--submission", str(submission.resolve()), "--results", str(results), "--manifest", str(manifest),
+            str(course.hidden_dir(aid)), *map(str, public)]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if tasks:
+        argv += ["--tasks", ",".join(tasks)]
+    return argv
+
+
+def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Path, *, variant: str = "standard",
+          profile: str = "cpu", seed: int | None = None, tasks: list[str] | None = None,
+          timeout_s: float | None = None) -> dict:
+    """Grade ``submission``; returns the results document, also written to
+    ``out_dir/<name>/results.json`` (with the grader's log beside it)."""
+    dest = out_dir / submission_name(submission)
+    dest.mkdir(parents=True, exist_ok=True)
+    results, manifest, log = dest / "results.json", dest / "manifest.json", dest / "grader.log"
+    for stale in (results, manifest):
+        stale.unlink(missing_ok=True)
+    argv = pytest_argv(course, aid, submission, variant=variant, profile=profile, results=results,
+                       manifest=manifest, seed=seed, tasks=tasks)
+    started = time.time()
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=course.root, timeout=timeout_s)
+        output, status = proc.stdout + proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        output, status = f"{exc.stdout or ''}{exc.stderr or ''}\n[killed after {timeout_s} s]", None
+    log.write_text(output, encoding="utf-8")
+    if results.is_file():
+        return json.loads(results.read_text(encoding="utf-8"))
+    if not manifest.is_file():
+        raise GraderError(f"grading {submission} failed before any test ran (pytest status {status}); "
+                          f"see {log}:\n{output[-3000:]}")
+    reason = f"the grader stopped (pytest status {status}) before finishing; regrade this submission"
+    rows = json.loads(manifest.read_text(encoding="utf-8"))
+    tested = [TestResult(r["nodeid"], r["name"], r["task"], r["public"], "not_run", reason, 0.0, r["max_score"])
+              for r in rows]
+    a = course.assignment(aid)
+    titles = {t: v.title for t, v in a.tasks_for(variant).items() if not tasks or t in tasks}
+    document = results_doc.build(
+        assignment=aid, variant=variant, results=tested, tasks=task_totals(tested, titles),
+        public_visibility=course.public_visibility, hidden_visibility=course.hidden_visibility,
+        execution_time=time.time() - started, extra={"profile": profile, "grader_failure": reason})
+    results_doc.write(results, document)
+    return document

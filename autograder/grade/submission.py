@@ -1,0 +1,126 @@
+"""Turn a submission (a folder or a .zip) into a staged folder the worker can import.
+
+    stage/kit/_harness/     the worker runtime (copied from autograder/harness)
+    stage/kit/adapters.py   the assignment's adapters (given code)
+    stage/submission/       the student's .py files, with <module>.py holding the graded code
+    stage/scratch/          HOME, TMPDIR and caches of the worker
+
+Zip files are extracted defensively: no absolute paths or '..', no links, bounded member
+count and bytes (counted while reading, not trusted from the headers). When the module is
+not at the top level, a single folder level is searched (students often zip the folder).
+
+Anything wrong with the submission itself is a ``SubmissionProblem`` with a message for the
+student; the grading plugin turns it into a zero on every test, with that message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..harness import source
+
+HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
+MAX_FILES = 500
+MAX_BYTES = 50 << 20
+MAX_PY_BYTES = 2 << 20
+
+
+class SubmissionProblem(Exception):
+    """The submission cannot be graded as handed in; the message is for the student."""
+
+
+@dataclass(frozen=True)
+class Staged:
+    root: Path           # the stage folder
+    kit: Path
+    folder: Path         # what the worker imports from
+    scratch: Path
+    graded_file: str     # name of the file that was graded
+    note: str            # why that file, when there was a choice
+    sha256: str          # digest of the graded code
+
+
+def digest_path(path: Path) -> str:
+    """Content digest of a submission (file or folder), independent of timestamps."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        h.update(f.relative_to(path).as_posix().encode() if f != path else b"")
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def extract_zip(archive: Path, dest: Path) -> None:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionProblem(f"{archive.name} is not a readable zip file ({exc})") from None
+    with zf:
+        members = zf.infolist()
+        if len(members) > MAX_FILES:
+            raise SubmissionProblem(f"{archive.name} holds {len(members)} files; the limit is {MAX_FILES}")
+        budget = MAX_BYTES
+        for info in members:
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if info.is_dir() or name.parts[:1] == ("__MACOSX",):
+                continue
+            if name.is_absolute() or ".." in name.parts or not name.parts:
+                raise SubmissionProblem(f"{archive.name}: refusing the unsafe path {info.filename!r}")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                continue
+            target = dest.joinpath(*name.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise SubmissionProblem(f"{archive.name} unpacks to more than {MAX_BYTES >> 20} MB")
+                    out.write(chunk)
+
+
+def locate(folder: Path, module: str) -> Path:
+    """The folder holding ``<module>.py``/``.ipynb``: ``folder`` or its only subfolder with one."""
+    names = (f"{module}.py", f"{module}.ipynb")
+    if any((folder / n).is_file() for n in names):
+        return folder
+    candidates = [d for d in folder.iterdir() if d.is_dir() and any((d / n).is_file() for n in names)]
+    return candidates[0] if len(candidates) == 1 else folder
+
+
+def stage(submission: Path, module: str, adapters: Path | None, released: dict | None, dest: Path) -> Staged:
+    """Stage ``submission`` under ``dest`` (see the module docstring)."""
+    kit, folder, scratch, raw = (dest / n for n in ("kit", "submission", "scratch", "raw"))
+    for d in (kit / "_harness", folder, scratch / "tmp", raw):
+        d.mkdir(parents=True)
+    for path in HARNESS_DIR.glob("*.py"):
+        shutil.copy(path, kit / "_harness" / path.name)
+    if adapters is not None:
+        shutil.copy(adapters, kit / "adapters.py")
+
+    if not submission.exists():
+        raise SubmissionProblem(f"the submission {submission.name} does not exist")
+    if submission.is_file() and submission.suffix == ".zip":
+        extract_zip(submission, raw)
+        found = locate(raw, module)
+    elif submission.is_file():
+        shutil.copy(submission, raw / submission.name)
+        found = raw
+    else:
+        found = locate(submission, module)
+    try:
+        chosen = source.choose(found, module, released)
+    except source.SourceError as exc:
+        raise SubmissionProblem(str(exc)) from None
+
+    for path in sorted(found.rglob("*.py")):
+        rel = path.relative_to(found)
+        if path.stat().st_size <= MAX_PY_BYTES and not any(p.startswith(".") for p in rel.parts):
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, folder / rel)
+    (folder / f"{module}.py").write_text(chosen.code, encoding="utf-8")
+    return Staged(dest, kit, folder, scratch, chosen.path.name, chosen.note, source.code_digest(chosen.code))

@@ -1,0 +1,1 @@
+"""Hidden tests of a03_attention, one module per grading.toml task."""

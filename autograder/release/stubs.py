@@ -1,0 +1,56 @@
+"""The stub that replaces a SOLUTION region: nbgrader's, with the task id in the message.
+
+    # YOUR CODE HERE
+    raise NotImplementedError("a03_attention.sdpa: implement scaled_dot_product_attention")
+
+The task comes from the enclosing cell header (``# %% task=sdpa``), the name from the
+enclosing ``def`` (and its class). A SOLUTION region outside any function would raise at
+import time, so it is an error, as is one outside a task cell.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .cells import task_at
+from .markers import MarkerError
+
+DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
+CLASS = re.compile(r"^(\s*)class\s+(\w+)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def owner(lines: list[str], index: int) -> str | None:
+    """``Class.method`` or ``function`` enclosing line ``index``, or None at module level."""
+    depth, func = _indent(lines[index]), None
+    for line in reversed(lines[:index]):
+        if not line.strip() or _indent(line) >= depth:
+            continue
+        depth = _indent(line)           # an enclosing statement
+        if func is None and (m := DEF.match(line)):
+            func = m.group(2)
+        elif func is not None and (m := CLASS.match(line)):
+            return f"{m.group(2)}.{func}"
+        elif func is not None and DEF.match(line):
+            return func                 # a function nested in a function
+        if depth == 0:
+            break
+    return func
+
+
+def make_stub(assignment: str, path: str):
+    """A ``variants.Stub`` for files of ``assignment``."""
+    def stub(lines: list[str], index: int) -> list[str]:
+        task = task_at(lines, index)
+        if task is None:
+            raise MarkerError(path, index + 1, "SOLUTION region outside a task cell (add task=<id> to its '# %%' header)")
+        name = owner(lines, index)
+        if name is None:
+            raise MarkerError(path, index + 1, "SOLUTION region outside a function would raise on import")
+        pad = lines[index][: _indent(lines[index])]
+        return [f"{pad}# YOUR CODE HERE",
+                f'{pad}raise NotImplementedError("{assignment}.{task}: implement {name}")']
+    return stub

@@ -1,0 +1,1 @@
+"""Stage 4 of the pipeline, report: results.json and what people read."""

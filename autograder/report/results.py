@@ -1,0 +1,61 @@
+"""results.json in Gradescope's schema, with this grader's record in ``extra_data``.
+
+Top level: ``score``, ``execution_time``, ``output`` (a per-task summary), ``visibility``,
+``stdout_visibility`` and ``tests[]``; each test has ``name``, ``number``, ``score``,
+``max_score``, ``status`` (passed|failed), ``output``, ``visibility`` and ``tags`` (its task).
+Everything else the grader knows (outcome per test, per-task totals, variant, profile,
+device, torch version, seed, submission digest, sandbox mode) is in ``extra_data``, so the
+gradebook and the exports are projections of this one document.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..grade.scoring import OUTCOMES, TestResult
+
+
+def summary(assignment: str, variant: str, tasks: dict[str, dict], total: float, max_total: float) -> str:
+    lines = [f"{assignment} ({variant}): {_pts(total)} / {_pts(max_total)} points"]
+    width = max((len(t) for t in tasks), default=0)
+    for task, row in tasks.items():
+        lines.append(f"  {task:<{width}}  {_pts(row['score']):>6} / {_pts(row['max_score']):<6}"
+                     f"  {row['passed']}/{row['tests']} tests passed")
+    return "\n".join(lines)
+
+
+def _pts(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def build(*, assignment: str, variant: str, results: list[TestResult], tasks: dict[str, dict],
+          public_visibility: str, hidden_visibility: str, execution_time: float, extra: dict) -> dict:
+    total = round(sum(r.score for r in results), 4)
+    max_total = round(sum(r.max_score for r in results), 4)
+    tests = []
+    for number, r in enumerate(results, start=1):
+        status = "passed" if r.outcome == "passed" else "failed"
+        headline = OUTCOMES[r.outcome]
+        output = headline if r.outcome == "passed" else f"{headline.upper()}: {r.message}".strip()
+        tests.append({
+            "name": f"{r.task}: {r.name}", "number": str(number), "score": r.score, "max_score": r.max_score,
+            "status": status, "output": output, "output_format": "text",
+            "visibility": public_visibility if r.public else hidden_visibility, "tags": [r.task],
+            "extra_data": {"task": r.task, "outcome": r.outcome, "public": r.public, "nodeid": r.nodeid,
+                           "duration_s": round(r.duration_s, 3)}})
+    return {
+        "score": total, "execution_time": round(execution_time, 2),
+        "output": summary(assignment, variant, tasks, total, max_total), "output_format": "text",
+        "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
+        "extra_data": {"assignment": assignment, "variant": variant, "max_score": max_total, "tasks": tasks,
+                       "complete": all(r.outcome != "not_run" for r in results), **extra},
+    }
+
+
+def write(path: Path, document: dict) -> None:
+    """Write atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)

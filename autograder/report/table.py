@@ -1,0 +1,34 @@
+"""Plain-text tables for the terminal: one submission's tasks, or a class's gradebook."""
+
+from __future__ import annotations
+
+
+def _pts(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def gradebook(documents: dict[str, dict]) -> str:
+    """One row per submission, one column per task, then the total."""
+    if not documents:
+        return "(no submissions)"
+    tasks = list(next(iter(documents.values()))["extra_data"]["tasks"])
+    header = ["submission", *tasks, "total"]
+    rows = []
+    for name, doc in documents.items():
+        per_task = doc["extra_data"]["tasks"]
+        cells = [f"{_pts(per_task[t]['score'])}/{_pts(per_task[t]['max_score'])}" if t in per_task else "-"
+                 for t in tasks]
+        rows.append([name, *cells, f"{_pts(doc['score'])}/{_pts(doc['extra_data']['max_score'])}"])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def failures(document: dict, limit: int = 3) -> str:
+    """The first failing tests of one submission, one line each (for the terminal)."""
+    out = []
+    for test in document["tests"]:
+        if test["status"] != "passed" and len(out) < limit:
+            first = test["output"].splitlines()[0] if test["output"] else ""
+            out.append(f"    x {test['name']}: {first[:150]}")
+    return "\n".join(out)
