@@ -44,8 +44,10 @@ TASK = pytest.StashKey[str]()
 class Unloadable:
     """Stands in for a submission that could not be staged: every call fails the same way."""
 
+    starts = 0
+
     def __init__(self, message: str):
-        self.error = SubmissionUnloadable(message)
+        self.message = message
 
     def budget(self, seconds: float) -> None:
         pass
@@ -58,7 +60,7 @@ class Unloadable:
             raise AttributeError(op)
 
         def fail(*args, **kwargs):
-            raise self.error
+            raise SubmissionUnloadable(self.message)
         return fail
 
 
@@ -252,6 +254,15 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def assertion_message(text: str) -> str:
+    """An assertion's own message; pytest's introspection only when there is none."""
+    lines = [line for line in text.strip().splitlines() if "Use -v to get" not in line and " at 0x" not in line]
+    if lines and not lines[0].startswith("assert "):
+        cut = next((i for i, line in enumerate(lines) if line.startswith("assert ")), len(lines))
+        lines = lines[:cut]
+    return "\n".join(lines[:12]).strip()
+
+
 def classify(item) -> tuple[str, str, float]:
     """``(outcome, message, seconds)`` of one planned test."""
     reports = item.stash.get(REPORTS, {})
@@ -270,7 +281,7 @@ def classify(item) -> tuple[str, str, float]:
             if excinfo is not None and excinfo.typename == "Failed" and "Timeout" in str(exc):
                 return "timeout", "the test exceeded its time limit", seconds
             if isinstance(exc, AssertionError):
-                return "failed", str(exc).strip() or rep.longreprtext[-2000:], seconds
+                return "failed", assertion_message(str(exc)) or rep.longreprtext[-2000:], seconds
             return "failed", f"the test could not check your result ({type(exc).__name__}: {exc})", seconds
     if "call" in reports and reports["call"][0].passed:
         return "passed", "", seconds

@@ -35,7 +35,7 @@ def pytest_argv(course: course_config.Course, aid: str, submission: Path, *, var
                 results: Path, manifest: Path, seed: int | None = None, tasks: list[str] | None = None) -> list[str]:
     public = sorted(course.handout_dir(aid).glob("test_*.py"))
     argv = [sys.executable, "-m", "pytest", "-c", str(INI), "--rootdir", str(course.root),
-            "-p", "autograder.grade.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
+            "-p", "autograder.grade.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN", "--tb=short",
             "--course-root", str(course.root), "--assignment", aid, "--variant", variant, "--profile", profile,
             "--submission", str(submission.resolve()), "--results", str(results), "--manifest", str(manifest),
             str(course.hidden_dir(aid)), *map(str, public)]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OUTCOMES = {
-    "passed": "passed",
-    "failed": "wrong result",
-    "error": "your code raised an exception",
-    "not_implemented": "not implemented",
-    "timeout": "timed out",
-    "crashed": "crashed",
-    "unloadable": "submission could not be loaded",
-    "not_run": "not run",
+OUTCOMES = {           # outcome -> the headline a student reads before the message
+    "passed": "PASSED",
+    "failed": "WRONG RESULT",
+    "error": "EXCEPTION IN YOUR CODE",
+    "not_implemented": "NOT IMPLEMENTED",
+    "timeout": "TIMED OUT",
+    "crashed": "CRASHED",
+    "unloadable": "COULD NOT LOAD YOUR SUBMISSION",
+    "not_run": "NOT RUN",
 }
 
 

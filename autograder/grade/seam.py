@@ -35,12 +35,20 @@ class StudentException(StudentError):
 
     def __init__(self, op: str, type_name: str, message: str, trace: str = ""):
         self.op, self.type_name, self.trace = op, type_name, trace
-        text = f"your code raised {type_name}: {message}" if op else f"{type_name}: {message}"
-        super().__init__(text + (f"\n\nwhere (most recent call last):\n{trace.rstrip()}" if trace else ""))
+        super().__init__(self.headline(type_name, message)
+                         + (f"\n\nwhere (most recent call last):\n{trace.rstrip()}" if trace else ""))
+
+    @staticmethod
+    def headline(type_name: str, message: str) -> str:
+        return f"{type_name}: {message}"
 
 
 class StudentNotImplemented(StudentException, NotImplementedError):
     outcome = "not_implemented"
+
+    @staticmethod
+    def headline(type_name: str, message: str) -> str:
+        return message
 
 
 class StudentTimeout(StudentError):
@@ -145,7 +153,7 @@ class WorkerSubmission:
 
     def _ensure_ready(self) -> None:
         if self._unloadable is not None:
-            raise self._unloadable
+            raise SubmissionUnloadable(str(self._unloadable))   # a fresh exception: tracebacks must not pile up
         if self._ready:
             return
         if self.starts > self.MAX_RESTARTS:

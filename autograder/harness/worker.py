@@ -1,6 +1,6 @@
 """The worker process: imports one submission and serves operation calls over pipes.
 
-Started by the grader as ``python -I -c BOOT KIT_DIR [options]`` (see ``grade/worker_process``),
+Started by the grader as ``python -I -c BOOT KIT_DIR [options]`` (see ``grade/launch.py``),
 usually inside a sandbox. The protocol runs on private copies of stdin/stdout; fd 0 becomes
 /dev/null and fd 1 is pointed at stderr, so a student's ``print`` never touches the channel.
 
@@ -80,10 +80,15 @@ class Channel:
         return b"".join(chunks)
 
 
-def _error_info(exc: BaseException, kind: str | None = None) -> dict:
+def _error_info(exc: BaseException, kind: str | None = None, short: tuple[str, ...] = ()) -> dict:
+    """Type, message and traceback of ``exc``; files under the folders ``short`` are shown
+    by name only (the grader's staging paths mean nothing to a student)."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith(HARNESS_DIR) and "importlib" not in f.filename]
-    trace = "".join(traceback.format_list(frames[-8:]))
+    ours = [f for f in frames if f.filename.startswith(short)] if short else frames
+    for frame in ours if short else ():
+        frame.filename = os.path.basename(frame.filename)
+    trace = "".join(traceback.format_list((ours or frames)[-8:]))
     message = str(exc)
     if isinstance(exc, SystemExit):
         message = f"your code called sys.exit({exc.code!r})"
@@ -92,7 +97,7 @@ def _error_info(exc: BaseException, kind: str | None = None) -> dict:
     return {"type": kind or type(exc).__name__, "message": message[:4000], "traceback": trace[-6000:]}
 
 
-def serve(channel: Channel, module, adapters, device: str) -> None:
+def serve(channel: Channel, module, adapters, device: str, short: tuple[str, ...]) -> None:
     from . import dispatch
     while True:
         header, value = channel.read()
@@ -103,7 +108,7 @@ def serve(channel: Channel, module, adapters, device: str) -> None:
             args, kwargs = value
             result = dispatch.call(module, adapters, header["op"], args, kwargs, device)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            channel.send(dict(reply, ok=False, error=_error_info(exc)))
+            channel.send(dict(reply, ok=False, error=_error_info(exc, short=short)))
             continue
         channel.send(dict(reply, ok=True), result)
 
@@ -126,14 +131,15 @@ def main(argv=None) -> None:
     import torch
     torch.set_num_threads(opts.threads)
     sys.path.append(opts.submission)  # last, so a student file cannot shadow a library
+    short = (os.path.dirname(HARNESS_DIR), os.path.abspath(opts.submission))
     started = time.perf_counter()
     try:
         adapters = importlib.import_module("adapters") if os.path.exists(
             os.path.join(os.path.dirname(HARNESS_DIR), "adapters.py")) else None
         module = load_file(opts.module, Path(opts.submission) / f"{opts.module}.py")
     except BaseException as exc:  # noqa: BLE001
-        channel.send({"kind": "hello", "ok": False, "error": _error_info(exc)})
+        channel.send({"kind": "hello", "ok": False, "error": _error_info(exc, short=short)})
         return
     channel.send({"kind": "hello", "ok": True, "import_s": time.perf_counter() - started,
                   "torch": torch.__version__, "device": opts.device})
-    serve(channel, module, adapters, opts.device)
+    serve(channel, module, adapters, opts.device, short)

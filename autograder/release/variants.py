@@ -23,9 +23,11 @@ from . import markers
 Stub = Callable[[list[str], int], list[str]]
 
 
-def render(text: str, variant: str, path: str, stub: Stub | None = None) -> str:
+def render(text: str, variant: str, path: str, stub: Stub | None = None, solved: bool = False) -> str:
     """``text`` as released in ``variant``; ``stub(lines, i)`` makes the stub for the
-    region opened at line ``i`` (None: stubbed regions are not allowed in this file)."""
+    region opened at line ``i`` (None: stubbed regions are not allowed in this file).
+    ``solved=True`` keeps every SOLUTION and SCAFFOLD region instead: what a student who
+    finished the variant would hand in."""
     lines = text.splitlines()
     dropped = [False] * len(lines)
     stubs: dict[int, list[str]] = {}
@@ -36,7 +38,7 @@ def render(text: str, variant: str, path: str, stub: Stub | None = None) -> str:
         if region.kind in markers.BLOCKS:
             removed = region.kind.lower() != variant
         else:
-            removed = region.kind == "SOLUTION" or variant == "hardmode"
+            removed = not solved and (region.kind == "SOLUTION" or variant == "hardmode")
             if removed and not in_dropped_block:
                 if stub is None:
                     raise markers.MarkerError(path, region.begin + 1, f"{region.kind} regions are only allowed in code")

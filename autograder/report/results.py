@@ -36,8 +36,7 @@ def build(*, assignment: str, variant: str, results: list[TestResult], tasks: di
     tests = []
     for number, r in enumerate(results, start=1):
         status = "passed" if r.outcome == "passed" else "failed"
-        headline = OUTCOMES[r.outcome]
-        output = headline if r.outcome == "passed" else f"{headline.upper()}: {r.message}".strip()
+        output = OUTCOMES[r.outcome] if r.outcome == "passed" else f"{OUTCOMES[r.outcome]}: {r.message}".strip()
         tests.append({
             "name": f"{r.task}: {r.name}", "number": str(number), "score": r.score, "max_score": r.max_score,
             "status": status, "output": output, "output_format": "text",

@@ -22,7 +22,7 @@ def test_cached_gqa_equals_full_forward(student, reference, reference_module, ge
     expected = (2, n_kv_heads, t, d_model // n_heads)
     if tuple(shapes[-1][0]) != expected:
         checks.fail(f"the cache holds keys of shape {tuple(shapes[-1][0])}; expected {expected}: cache the "
-                    "n_kv_heads key/value heads *before* repeat_kv, or the memory saving is lost")
+                    "n_kv_heads key/value heads before repeat_kv, or the memory saving is lost")
 
 
 def test_mqa_cache_is_one_over_n_heads_of_mha(student, reference_module, gen):

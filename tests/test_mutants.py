@@ -1,0 +1,53 @@
+"""Every hidden test can fail: realistic buggy submissions lose points on the right task,
+with a message that names the mistake, and together they fail every hidden test."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+import pytest
+
+from tests.conftest import outcomes
+from tests.mutants import a03_attention
+
+MUTANTS = {"a03_attention": a03_attention.MUTANTS}
+CASES = [(aid, m) for aid, ms in MUTANTS.items() for m in ms]
+
+
+@pytest.fixture(scope="module")
+def graded(course, grade, tmp_path_factory):
+    """Grade every mutant (on its task only), two at a time."""
+    def one(aid, mutant):
+        a = course.assignment(aid)
+        folder = tmp_path_factory.mktemp(mutant.name)
+        reference = (course.reference_dir(aid) / f"{a.module}.py").read_text()
+        (folder / f"{a.module}.py").write_text(mutant.apply(reference))
+        return grade(aid, folder, variant=mutant.variant, tasks=[mutant.task])
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = {(aid, m.name): pool.submit(one, aid, m) for aid, m in CASES}
+        return {key: f.result() for key, f in futures.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aid, mutant", CASES, ids=[f"{aid}-{m.name}" for aid, m in CASES])
+def test_mutant_loses_points_on_its_task(graded, aid, mutant):
+    doc = graded[(aid, mutant.name)]
+    task = doc["extra_data"]["tasks"][mutant.task]
+    assert task["score"] < task["max_score"], f"{mutant.name} kept full marks on {mutant.task}"
+    failed = [t for t in doc["tests"] if t["status"] != "passed"]
+    assert all(t["extra_data"]["outcome"] in ("failed", "error") for t in failed), \
+        f"{mutant.name}: tests should fail on results, not crash: {[t['output'][:200] for t in failed]}"
+    if mutant.says:
+        assert any(mutant.says in t["output"] for t in failed), \
+            f"{mutant.name}: no failure message says {mutant.says!r}:\n" + "\n".join(t["output"][:300] for t in failed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aid", list(MUTANTS))
+def test_every_hidden_test_fails_on_some_mutant(graded, grade, course, aid):
+    hidden = set()
+    for variant in course.variants:
+        hidden |= {n for n, _ in outcomes(grade(aid, course.reference_dir(aid), variant)).items() if "/hidden/" in n}
+    killed = {n for (a, _), doc in graded.items() if a == aid for n, o in outcomes(doc).items() if o != "passed"}
+    assert not hidden - killed, f"hidden tests no mutant fails: {sorted(hidden - killed)}"
