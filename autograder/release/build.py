@@ -72,7 +72,7 @@ def build(course: config.Course, aid: str, variant: str) -> dict[str, str]:
     files["conftest.py"] = banner.python(cmd, "autograder/release/build.py") + CONFTEST.format(module=a.module)
     for name in HARNESS_FILES:
         path = HARNESS_DIR / name
-        files[f"_harness/{name}"] = banner.python(cmd, _rel(course, path)) + path.read_text(encoding="utf-8")
+        files[f"_harness/{name}"] = banner.python(cmd, f"autograder/harness/{name}") + path.read_text(encoding="utf-8")
     released = {"py": harness_source.code_digest(files[f"{a.module}.py"]),
                 "ipynb": harness_source.code_digest(harness_source.notebook_code(files[f"{a.module}.ipynb"]))}
     files["_harness/assignment.json"] = json.dumps(

@@ -60,36 +60,38 @@ def test_sdpa_matches_torch(student):
 @pytest.mark.task("sdpa")
 def test_attention_weights_sum_to_one(student):
     w = student.attention_weights(torch.randn(2, 4, 8), torch.randn(2, 6, 8))
-    assert w.shape == (2, 4, 6)
+    assert w.shape == (2, 4, 6), f"weights have shape {tuple(w.shape)}, expected (B, T_q, T_k) = (2, 4, 6)"
     torch.testing.assert_close(w.sum(-1), torch.ones(2, 4))
 
 
 @pytest.mark.task("masks")
 def test_causal_mask_example(student):
-    assert torch.equal(student.causal_mask(2, 3), torch.tensor([[True, True, False], [True, True, True]]))
+    got, expected = student.causal_mask(2, 3), torch.tensor([[True, True, False], [True, True, True]])
+    assert torch.equal(got, expected), f"causal_mask(2, 3) returned\n{got}\nexpected\n{expected}"
 
 
 @pytest.mark.task("masks")
 def test_padding_mask_example(student):
     mask = student.padding_mask(torch.tensor([1, 3]), 3)
-    assert mask.shape == (2, 1, 1, 3)
-    assert torch.equal(mask[:, 0, 0], torch.tensor([[True, False, False], [True, True, True]]))
+    assert mask.shape == (2, 1, 1, 3), f"padding_mask returned shape {tuple(mask.shape)}, expected (2, 1, 1, 3)"
+    expected = torch.tensor([[True, False, False], [True, True, True]])
+    assert torch.equal(mask[:, 0, 0], expected), f"padding_mask([1, 3], 3) gave\n{mask[:, 0, 0]}\nexpected\n{expected}"
 
 
 @pytest.mark.task("self_attention")
 def test_self_attention_shape(student):
     state = {f"{n}.weight": torch.randn(4, 6) for n in ("q_proj", "k_proj", "v_proj")}
     out = student.self_attention_forward(state, 6, 4, torch.randn(2, 5, 6))
-    assert out.shape == (2, 5, 4)
+    assert out.shape == (2, 5, 4), f"output shape {tuple(out.shape)}, expected (B, T, d_out) = (2, 5, 4)"
 
 
 @pytest.mark.task("mha")
 def test_split_then_merge_heads_is_identity(student):
     x = torch.randn(2, 5, 12)
     heads = student.split_heads(x, 3)
-    assert heads.shape == (2, 3, 5, 4)
-    assert torch.equal(heads[:, 1], x[:, :, 4:8]), "head 1 must hold features 4..7"
-    assert torch.equal(student.merge_heads(heads), x)
+    assert heads.shape == (2, 3, 5, 4), f"split_heads gave shape {tuple(heads.shape)}, expected (B, H, T, D) = (2, 3, 5, 4)"
+    assert torch.equal(heads[:, 1], x[:, :, 4:8]), "head 1 must hold features 4..7 of every position"
+    assert torch.equal(student.merge_heads(heads), x), "merge_heads(split_heads(x)) must give x back"
 
 
 @pytest.mark.task("mha")
@@ -115,13 +117,14 @@ def test_cached_decoding_equals_full_forward(student):
     full = student.mha_forward(state, 16, 4, x, student.causal_mask(6))
     cached, shapes = student.mha_incremental(state, 16, 4, x, 1)
     torch.testing.assert_close(cached, full)
-    assert shapes[-1][0] == (1, 4, 6, 4), "the cache holds (B, H, T, D) keys"
+    assert shapes[-1][0] == (1, 4, 6, 4), f"the cache holds keys of shape {shapes[-1][0]}; expected (B, H, T, D) = (1, 4, 6, 4)"
 
 
 @pytest.mark.task("gqa")
 def test_repeat_kv_example(student):
     x = torch.arange(2.0).view(1, 2, 1, 1)                     # heads [a, b] = [0, 1]
-    assert student.repeat_kv(x, 2).flatten().tolist() == [0.0, 0.0, 1.0, 1.0]
+    got = student.repeat_kv(x, 2).flatten().tolist()
+    assert got == [0.0, 0.0, 1.0, 1.0], f"repeat_kv([a, b], 2) gave heads {got}, expected [a, a, b, b] = [0, 0, 1, 1]"
 
 
 @pytest.mark.task("gqa")
@@ -134,11 +137,13 @@ def test_gqa_with_all_heads_is_mha(student):
 
 @pytest.mark.task("gqa_kv_cache")
 def test_kv_cache_bytes_gpt2_example(student):
-    assert student.kv_cache_bytes(1, 1, 12, 12, 64, 2) == 36_864
+    got = student.kv_cache_bytes(1, 1, 12, 12, 64, 2)
+    assert got == 36_864, f"kv_cache_bytes for one GPT-2 small token in float16 gave {got}, expected 36,864"
 
 
 @pytest.mark.task("gqa_kv_cache")
 def test_mqa_cache_holds_one_head(student):
     state, x = mha_state(16, n_kv_heads=1, n_heads=4), torch.randn(1, 3, 16)
     _, shapes = student.gqa_incremental(state, 16, 4, 1, x, 1)
-    assert shapes[-1][0] == (1, 1, 3, 4), "cache the key/value heads before repeating them"
+    assert shapes[-1][0] == (1, 1, 3, 4), \
+        f"the cache holds keys of shape {shapes[-1][0]}; expected (1, 1, 3, 4): cache the key/value heads before repeating them"

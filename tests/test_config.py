@@ -1,0 +1,59 @@
+"""grading.toml validation: every error names the key."""
+
+import copy
+import tomllib
+
+import pytest
+
+from autograder import config
+from tests.conftest import ROOT
+
+DATA = tomllib.loads((ROOT / "grading.toml").read_text())
+
+
+def broken(edit):
+    data = copy.deepcopy(DATA)
+    edit(data)
+    return data
+
+
+def test_the_course_file_is_valid(course):
+    a = course.assignment("a03_attention")
+    assert a.module == "attention" and a.max_points("standard") == 34 and a.max_points("hardmode") == 34
+    assert "questions" not in a.tasks_for("hardmode") and "gqa_kv_cache" in a.tasks_for("hardmode")
+    assert a.tasks["questions"].timeout_s == 5 and a.tasks["sdpa"].timeout_s == 20
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["course"].update(colour="red"), "course.colour: unknown key"),
+    (lambda d: d["course"].pop("name"), "course.name: required key is missing"),
+    (lambda d: d["course"].update(startup_timeout_s="60"), "course.startup_timeout_s: expected int or float, got str"),
+    (lambda d: d["course"].update(test_timeout_s=True), "course.test_timeout_s: expected int or float, got bool"),
+    (lambda d: d["course"].update(hidden_visibility="secret"), "course.hidden_visibility: 'secret' is not one of"),
+    (lambda d: d["profiles"]["cpu"].update(device="tpu"), "profiles.cpu.device: expected 'cpu' or 'cuda'"),
+    (lambda d: d["profiles"]["cpu"]["limits"].update(memory_gb=4), "profiles.cpu.limits.memory_gb: unknown key"),
+    (lambda d: d["profiles"]["cpu"]["limits"].update(memory_mb=-1), "profiles.cpu.limits.memory_mb: must be > 0"),
+    (lambda d: d["profiles"].pop("gpu"), "profiles.gpu: required profile is missing"),
+    (lambda d: d["assignments"]["a03_attention"].update(module="nope"), "assignments.a03_attention.module: reference/a03_attention/nope.py does not exist"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(points="6"), "assignments.a03_attention.tasks.sdpa.points: expected int or float"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(weight=1), "assignments.a03_attention.tasks.sdpa.weight: unknown key"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(variants=["expert"]), "assignments.a03_attention.tasks.sdpa.variants: 'expert' is not one of"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"].update({"Bad-Id": {"title": "x", "points": 1}}), "assignments.a03_attention.tasks.Bad-Id: task ids are lower_snake_case"),
+    (lambda d: d["assignments"].update({"attention": {}}), "assignments.attention: assignment ids look like a03_attention"),
+    (lambda d: d.update(extra={}), "extra: unknown key"),
+])
+def test_errors_name_the_key(edit, message):
+    with pytest.raises(config.ConfigError) as info:
+        config.parse(broken(edit), ROOT)
+    assert message in str(info.value)
+
+
+def test_load_reports_toml_syntax_and_path(tmp_path):
+    (tmp_path / "grading.toml").write_text("[course\n")
+    with pytest.raises(config.ConfigError, match="grading.toml: not valid TOML"):
+        config.load(tmp_path)
+
+
+def test_unknown_assignment_lists_the_known_ones(course):
+    with pytest.raises(config.ConfigError, match="unknown assignment 'a03' .*a03_attention"):
+        course.assignment("a03")

@@ -1,0 +1,27 @@
+"""The bundled example class grades as labelled in examples/<assignment>/expected.json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+EXAMPLES = ROOT / "examples" / "a03_attention"
+EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_example_grades_as_labelled(grade, name):
+    path = EXAMPLES / name if (EXAMPLES / name).is_dir() else EXAMPLES / f"{name}.zip"
+    doc = grade("a03_attention", path)
+    got = {task: row["score"] for task, row in doc["extra_data"]["tasks"].items()}
+    assert got == pytest.approx(EXPECTED[name]["tasks"], abs=1e-6), doc["output"]
+    assert doc["score"] == pytest.approx(EXPECTED[name]["total"], abs=1e-6)
+
+
+def test_every_example_is_labelled():
+    on_disk = {p.stem for p in EXAMPLES.iterdir() if p.is_dir() or p.suffix == ".zip"}
+    assert on_disk == set(EXPECTED)
