@@ -1,15 +1,21 @@
-"""Command line: ``autograder release|grade ...`` (also ``python -m autograder``).
+"""Command line: ``autograder <command>`` (also ``python -m autograder``).
 
     autograder release [ASSIGNMENT...] [--check]
-    autograder grade ASSIGNMENT SUBMISSION... [--variant V] [--profile cpu|gpu|auto] [--out DIR]
+    autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR]
+    autograder export ASSIGNMENT --csv FILE [--out DIR]
+    autograder feedback ASSIGNMENT [--out DIR]
+    autograder gradescope ASSIGNMENT [--variant V] [--output FILE]
+    autograder sandbox [--install]
 
-Exit status: 0 on success, 1 when ``release --check`` finds problems, 2 on a usage or
-course configuration error.
+Exit status: 0 on success; 1 when ``release --check`` finds problems or a grading run hit a
+grader error; 2 on a usage or course-configuration error.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +29,10 @@ def _profile(course: config.Course, name: str) -> str:
         return name
     import torch
     return "gpu" if torch.cuda.is_available() else "cpu"
+
+
+def _out(course: config.Course, aid: str, out: str | None) -> Path:
+    return Path(out) if out else course.root / "out" / aid
 
 
 def cmd_release(course: config.Course, args) -> int:
@@ -45,31 +55,97 @@ def cmd_release(course: config.Course, args) -> int:
 
 
 def cmd_grade(course: config.Course, args) -> int:
-    from .grade.run import grade, submission_name
+    from .grade import batch, launch
     from .report import table
     a = course.assignment(args.assignment)
     if args.variant not in course.variants:
         raise config.ConfigError(f"--variant {args.variant!r}: grading.toml has {', '.join(course.variants)}")
     profile = _profile(course, args.profile)
-    out = Path(args.out or course.root / "out" / a.id)
-    documents = {}
-    for submission in args.submissions:
-        path = Path(submission)
-        doc = grade(course, a.id, path, out, variant=args.variant, profile=profile, seed=args.seed,
-                    tasks=args.tasks.split(",") if args.tasks else None)
-        documents[submission_name(path)] = doc
-        print(f"\n{submission_name(path)}: " + doc["output"])
-        if doc["extra_data"].get("submission", {}).get("note"):
-            print(f"  note: {doc['extra_data']['submission']['note']}")
-        if fails := table.failures(doc):
-            print(fails)
-    print(f"\n{table.gradebook(documents)}\n\nresults: {out}/<submission>/results.json "
-          f"(profile {profile}, variant {args.variant})")
+    iso = launch.isolation(course.profiles[profile])
+    paths = [Path(p) for p in args.submissions]
+    if len(paths) == 1 and batch.is_class_folder(paths[0], a.module):
+        paths = batch.submissions_in(paths[0])
+        print(f"grading {len(paths)} submissions from {args.submissions[0]} with {args.jobs} job(s)", file=sys.stderr)
+    print(f"isolation: {'bubblewrap sandbox' if iso.sandbox else 'separate process only'}; processes limit: "
+          f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
+    out = _out(course, a.id, args.out)
+    result = batch.grade_class(course, a.id, paths, out, variant=args.variant, profile=profile, jobs=args.jobs,
+                               regrade=args.regrade, seed=args.seed)
+    if len(result.documents) <= 3:
+        for name, doc in result.documents.items():
+            print(f"\n{name}: " + doc["output"])
+            if note := doc["extra_data"].get("submission", {}).get("note"):
+                print(f"  note: {note}")
+            if fails := table.failures(doc):
+                print(fails)
+    print(f"\n{table.gradebook(result.documents)}\n")
+    print(f"{result.graded} graded, {result.skipped} unchanged since their last grading (skipped; --regrade to "
+          f"grade again), {len(result.failed)} grader error(s). Results, feedback and logs: {out}/<submission>/; "
+          f"gradebook: {out}/gradebook.sqlite")
+    for name, error in result.failed.items():
+        print(f"GRADER ERROR for {name}: {error.splitlines()[0]}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def cmd_export(course: config.Course, args) -> int:
+    from .report.export import write_csv
+    from .report.gradebook import Gradebook
+    a = course.assignment(args.assignment)
+    path = _out(course, a.id, args.out) / "gradebook.sqlite"
+    if not path.is_file():
+        raise config.ConfigError(f"no gradebook at {path}: grade {a.id} first")
+    book = Gradebook(path)
+    try:
+        n = write_csv(book.rows(a.id), list(a.tasks), Path(args.csv))
+    finally:
+        book.close()
+    print(f"wrote {args.csv}: {n} student(s)")
+    return 0
+
+
+def cmd_feedback(course: config.Course, args) -> int:
+    from .report import feedback
+    from .report.gradebook import Gradebook
+    a = course.assignment(args.assignment)
+    out = _out(course, a.id, args.out)
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        documents = book.current(a.id)
+    finally:
+        book.close()
+    for student, doc in documents.items():
+        (out / student).mkdir(parents=True, exist_ok=True)
+        (out / student / "feedback.md").write_text(feedback.markdown(doc, student, course.hidden_feedback))
+        (out / student / "feedback.html").write_text(feedback.html_page(doc, student, course.hidden_feedback))
+    print(f"wrote feedback.md and feedback.html for {len(documents)} student(s) under {out}")
+    return 0
+
+
+def cmd_gradescope(course: config.Course, args) -> int:
+    from .report import gradescope
+    output = Path(args.output or course.root / "out" / f"{args.assignment}-{args.variant}-gradescope.zip")
+    gradescope.build(course, args.assignment, args.variant, output)
+    print(f"wrote {output}: upload it as the Gradescope autograder (base image: Ubuntu 24.04)")
+    return 0
+
+
+def cmd_sandbox(course: config.Course, args) -> int:
+    from .grade import proclimit, sandbox
+    if args.install and sandbox.bwrap_path() is None:
+        if shutil.which("apt-get") and hasattr(sys, "getuid") and __import__("os").getuid() == 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=False)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "bubblewrap"], check=False)
+            sandbox.probe.cache_clear()
+        else:
+            print("cannot install bubblewrap here (needs root and apt-get); install the package 'bubblewrap'")
+    problem = sandbox.probe()
+    print(f"sandbox: {'bubblewrap works' if problem is None else problem}")
+    print(f"processes limit: {proclimit.strategy()}")
     return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="autograder", description="Course engine: release, grade, report.")
     parser.add_argument("--course", type=Path, help="course root holding grading.toml (default: found from cwd)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -77,19 +153,39 @@ def main(argv=None) -> int:
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--check", action="store_true", help="fail if release/ is stale or leaks solutions")
 
-    p = sub.add_parser("grade", help="grade submissions (folders or .zip files)")
+    p = sub.add_parser("grade", help="grade submissions (folders or .zip files, or one folder of them)")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     p.add_argument("--variant", default="standard")
     p.add_argument("--profile", default="auto", help="cpu, gpu or auto (gpu when CUDA is available)")
     p.add_argument("--out", help="results folder (default: out/<assignment>)")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    p.add_argument("--regrade", action="store_true", help="grade again even if unchanged since the last grading")
     p.add_argument("--seed", type=int, help="seed for the test inputs (default: drawn at random)")
-    p.add_argument("--tasks", help="grade only these tasks (comma-separated)")
+
+    p = sub.add_parser("export", help="gradebook -> CSV, one row per student")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--csv", required=True, metavar="FILE")
+    p.add_argument("--out", help="results folder holding gradebook.sqlite (default: out/<assignment>)")
+
+    p = sub.add_parser("feedback", help="write feedback.md/.html for every student's current grade")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", help="results folder (default: out/<assignment>)")
+
+    p = sub.add_parser("gradescope", help="write the Gradescope autograder zip for an assignment")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--variant", default="standard")
+    p.add_argument("--output", metavar="FILE")
+
+    p = sub.add_parser("sandbox", help="say whether submissions can be sandboxed here")
+    p.add_argument("--install", action="store_true", help="install bubblewrap with apt-get if missing (root)")
 
     args = parser.parse_args(argv)
+    from .grade.launch import IsolationError
     try:
         course = config.load(args.course)
-        return {"release": cmd_release, "grade": cmd_grade}[args.command](course, args)
-    except config.ConfigError as exc:
+        return {"release": cmd_release, "grade": cmd_grade, "export": cmd_export, "feedback": cmd_feedback,
+                "gradescope": cmd_gradescope, "sandbox": cmd_sandbox}[args.command](course, args)
+    except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2

@@ -33,6 +33,7 @@ class Limits:
     file_size_mb: int | None = None
     processes: int | None = None
     output_kb: int = 256
+    scratch_mb: int = 512     # size of the sandbox's private tmpfs
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Profile:
     timeout_scale: float      # multiplies every per-test timeout
     threads: int              # torch threads in the worker
     limits: Limits
+    sandbox: str = "auto"     # auto: bubblewrap when it works; required: refuse without; off
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Course:
     startup_timeout_s: float
     public_visibility: str
     hidden_visibility: str
+    hidden_feedback: str      # counts | summary | full: what feedback shows of hidden tests
     profiles: dict[str, Profile]
     assignments: dict[str, Assignment] = field(repr=False)
 
@@ -144,11 +147,12 @@ def _positive(value, path: str, allow_zero: bool = False):
 REQUIRED = object()
 COURSE = {"name": ((str,), REQUIRED), "variants": ((list,), REQUIRED),
           "startup_timeout_s": (NUMBER, 120), "test_timeout_s": (NUMBER, 30),
-          "public_visibility": ((str,), "visible"), "hidden_visibility": ((str,), "hidden")}
+          "public_visibility": ((str,), "visible"), "hidden_visibility": ((str,), "hidden"),
+          "hidden_feedback": ((str,), "summary")}
 LIMITS = {"memory_mb": ((int,), None), "cpu_s": ((int,), None), "file_size_mb": ((int,), None),
-          "processes": ((int,), None), "output_kb": ((int,), 256)}
+          "processes": ((int,), None), "output_kb": ((int,), 256), "scratch_mb": ((int,), 512)}
 PROFILE = {"device": ((str,), REQUIRED), "timeout_scale": (NUMBER, 1.0), "threads": ((int,), 1),
-           "limits": ((dict,), {})}
+           "limits": ((dict,), {}), "sandbox": ((str,), "auto")}
 ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
               "timeout_s": (NUMBER, None), "tasks": ((dict,), REQUIRED)}
 TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
@@ -166,6 +170,8 @@ def parse(data: dict, root: Path) -> Course:
     for key in ("public_visibility", "hidden_visibility"):
         if course[key] not in VISIBILITIES:
             raise ConfigError(f"course.{key}: {course[key]!r} is not one of {', '.join(VISIBILITIES)}")
+    if course["hidden_feedback"] not in ("counts", "summary", "full"):
+        raise ConfigError(f"course.hidden_feedback: expected 'counts', 'summary' or 'full', got {course['hidden_feedback']!r}")
     _positive(course["startup_timeout_s"], "course.startup_timeout_s")
     _positive(course["test_timeout_s"], "course.test_timeout_s")
 
@@ -174,11 +180,13 @@ def parse(data: dict, root: Path) -> Course:
         p = _take(table, f"profiles.{name}", PROFILE)
         if p["device"] not in ("cpu", "cuda"):
             raise ConfigError(f"profiles.{name}.device: expected 'cpu' or 'cuda', got {p['device']!r}")
+        if p["sandbox"] not in ("auto", "required", "off"):
+            raise ConfigError(f"profiles.{name}.sandbox: expected 'auto', 'required' or 'off', got {p['sandbox']!r}")
         limits = _take(p["limits"], f"profiles.{name}.limits", LIMITS)
         for key, value in limits.items():
             _positive(value, f"profiles.{name}.limits.{key}")
         profiles[name] = Profile(name, p["device"], float(_positive(p["timeout_scale"], f"profiles.{name}.timeout_scale")),
-                                 _positive(p["threads"], f"profiles.{name}.threads"), Limits(**limits))
+                                 _positive(p["threads"], f"profiles.{name}.threads"), Limits(**limits), p["sandbox"])
     for required in ("cpu", "gpu"):
         if required not in profiles:
             raise ConfigError(f"profiles.{required}: required profile is missing")
@@ -209,6 +217,7 @@ def parse(data: dict, root: Path) -> Course:
     return Course(root=root, name=course["name"], variants=variants,
                   startup_timeout_s=float(course["startup_timeout_s"]),
                   public_visibility=course["public_visibility"], hidden_visibility=course["hidden_visibility"],
+                  hidden_feedback=course["hidden_feedback"],
                   profiles=profiles, assignments=assignments)
 
 

@@ -1,7 +1,9 @@
 """Stage 3 of the pipeline, grade: one submission -> results.json, student code kept apart.
 
     submission  stage a folder or .zip: safe unzip, pick .py or .ipynb, build the worker kit
-    launch      the worker's command line and clean environment
+    sandbox     bubblewrap around the worker (no network, no host files)
+    proclimit   a bound on the processes a submission starts (pids cgroup or rlimit)
+    launch      isolation mode, the worker's command line, clean environment
     seam        the grader's side of the worker channel: calls, deadlines, crashes, restarts
     plugin      the pytest plugin: fixtures, task markers, outcomes, results.json
     scoring     outcomes -> points (pure)

@@ -45,6 +45,7 @@ class Unloadable:
     """Stands in for a submission that could not be staged: every call fails the same way."""
 
     starts = 0
+    startup_s = 0.0
 
     def __init__(self, message: str):
         self.message = message
@@ -78,6 +79,7 @@ class State:
         self.results_path = Path(opt("--results")) if opt("--results") else None
         self.manifest_path = Path(opt("--manifest")) if opt("--manifest") else None
         self.submission = Path(opt("--submission"))
+        self.isolation = launch.isolation(self.profile)
         self.started = time.time()
         self.planned: list[pytest.Item] = []
         self.staged = None
@@ -96,7 +98,8 @@ class State:
         except SubmissionProblem as exc:
             return Unloadable(str(exc))
         limits = self.profile.limits
-        worker = WorkerSubmission(launch.plain(self.staged, module, self.profile), self.course.startup_timeout_s,
+        worker = WorkerSubmission(launch.launcher(self.staged, module, self.profile, self.isolation),
+                                  self.course.startup_timeout_s,
                                   self.course.startup_timeout_s, limits.output_kb * 1024)
         worker.start()
         return worker
@@ -128,7 +131,7 @@ def pytest_configure(config):
     if config.getoption("--assignment"):
         try:
             config.stash[STATE] = State(config)
-        except course_config.ConfigError as exc:
+        except (course_config.ConfigError, launch.IsolationError) as exc:
             raise pytest.UsageError(str(exc)) from None
 
 
@@ -308,9 +311,9 @@ def pytest_sessionfinish(session, exitstatus):
         "torch": torch.__version__, "python": platform.python_version(),
         "submission": {"name": state.submission.name, "graded_file": staged.graded_file if staged else None,
                        "note": staged.note if staged else "", "code_sha256": staged.sha256 if staged else None},
-        "isolation": {"mode": "process", "sandbox": False,
-                      "warning": "no sandbox: the worker is a separate process with resource limits only"},
+        "isolation": state.isolation.record(),
         "worker_starts": getattr(state.student, "starts", 0),
+        "worker_startup_s": round(getattr(state.student, "startup_s", 0.0), 3),
     }
     document = results_doc.build(
         assignment=state.assignment.id, variant=state.variant, results=tested,

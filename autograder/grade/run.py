@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from .. import config as course_config
+from ..report import feedback
 from ..report import results as results_doc
 from .scoring import TestResult, task_totals
 
@@ -50,35 +52,47 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
           profile: str = "cpu", seed: int | None = None, tasks: list[str] | None = None,
           timeout_s: float | None = None) -> dict:
     """Grade ``submission``; returns the results document, also written to
-    ``out_dir/<name>/results.json`` (with the grader's log beside it)."""
+    ``out_dir/<name>/results.json`` with feedback.md, feedback.html and the grader's log.
+
+    The grading process writes into a private folder first: a process orphaned by a killed
+    batch can never overwrite a later grade.
+    """
     dest = out_dir / submission_name(submission)
     dest.mkdir(parents=True, exist_ok=True)
-    results, manifest, log = dest / "results.json", dest / "manifest.json", dest / "grader.log"
-    for stale in (results, manifest):
-        stale.unlink(missing_ok=True)
-    argv = pytest_argv(course, aid, submission, variant=variant, profile=profile, results=results,
-                       manifest=manifest, seed=seed, tasks=tasks)
-    started = time.time()
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, cwd=course.root, timeout=timeout_s)
-        output, status = proc.stdout + proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        output, status = f"{exc.stdout or ''}{exc.stderr or ''}\n[killed after {timeout_s} s]", None
-    log.write_text(output, encoding="utf-8")
-    if results.is_file():
-        return json.loads(results.read_text(encoding="utf-8"))
-    if not manifest.is_file():
-        raise GraderError(f"grading {submission} failed before any test ran (pytest status {status}); "
-                          f"see {log}:\n{output[-3000:]}")
-    reason = f"the grader stopped (pytest status {status}) before finishing; regrade this submission"
-    rows = json.loads(manifest.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="autograder-run-") as private:
+        results, manifest = Path(private) / "results.json", Path(private) / "manifest.json"
+        argv = pytest_argv(course, aid, submission, variant=variant, profile=profile, results=results,
+                           manifest=manifest, seed=seed, tasks=tasks)
+        started = time.time()
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, cwd=course.root, timeout=timeout_s)
+            output, status = proc.stdout + proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as exc:
+            output, status = f"{exc.stdout or ''}{exc.stderr or ''}\n[killed after {timeout_s} s]", None
+        (dest / "grader.log").write_text(output, encoding="utf-8")
+        if results.is_file():
+            document = json.loads(results.read_text(encoding="utf-8"))
+        elif manifest.is_file():
+            document = _not_run(course, aid, variant, profile, tasks, json.loads(manifest.read_text(encoding="utf-8")),
+                                f"the grader stopped (pytest status {status}) before finishing; regrade this submission",
+                                time.time() - started)
+        else:
+            raise GraderError(f"grading {submission} failed before any test ran (pytest status {status}); "
+                              f"see {dest / 'grader.log'}:\n{output[-3000:]}")
+    results_doc.write(dest / "results.json", document)
+    student = submission_name(submission)
+    (dest / "feedback.md").write_text(feedback.markdown(document, student, course.hidden_feedback), encoding="utf-8")
+    (dest / "feedback.html").write_text(feedback.html_page(document, student, course.hidden_feedback), encoding="utf-8")
+    return document
+
+
+def _not_run(course, aid, variant, profile, tasks, rows, reason, seconds) -> dict:
+    """A results document in which every planned test is recorded as not run, with ``reason``."""
     tested = [TestResult(r["nodeid"], r["name"], r["task"], r["public"], "not_run", reason, 0.0, r["max_score"])
               for r in rows]
     a = course.assignment(aid)
     titles = {t: v.title for t, v in a.tasks_for(variant).items() if not tasks or t in tasks}
-    document = results_doc.build(
+    return results_doc.build(
         assignment=aid, variant=variant, results=tested, tasks=task_totals(tested, titles),
         public_visibility=course.public_visibility, hidden_visibility=course.hidden_visibility,
-        execution_time=time.time() - started, extra={"profile": profile, "grader_failure": reason})
-    results_doc.write(results, document)
-    return document
+        execution_time=seconds, extra={"profile": profile, "grader_failure": reason})

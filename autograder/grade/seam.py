@@ -89,8 +89,8 @@ class _Closed(Exception):
 class WorkerSubmission:
     """``sub.op(*args, **kwargs)`` calls operation ``op`` in the worker process.
 
-    ``launch()`` returns ``(argv, env, cwd)`` for a fresh worker; ``budget(seconds)`` starts
-    a test's time budget.
+    ``launch()`` returns ``(argv, env, cwd, cleanup)`` for a fresh worker (``cleanup`` runs
+    once it is gone); ``budget(seconds)`` starts a test's time budget.
     """
 
     MAX_RESTARTS = 25
@@ -107,6 +107,7 @@ class WorkerSubmission:
         self._budget = default_budget_s
         self._next_id = 0
         self.starts = 0
+        self.startup_s = 0.0                # time spent starting workers (not charged to tests)
         self.output = bytearray()          # last `output_limit` bytes the worker printed
         self.output_total = 0
 
@@ -114,7 +115,7 @@ class WorkerSubmission:
     def start(self) -> None:
         """Spawn a worker without waiting for it (its imports overlap test collection)."""
         if self._proc is None and self._unloadable is None:
-            argv, env, cwd = self._launch()
+            argv, env, cwd, self._cleanup = self._launch()
             self._proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, start_new_session=True, bufsize=0)
             self._ready = False
@@ -132,6 +133,7 @@ class WorkerSubmission:
             self._drainer.join(timeout=1)     # a grandchild may still hold the pipe open
             for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                 stream.close()
+            self._cleanup()
             self._proc = None
             self._ready = False
 
@@ -176,6 +178,15 @@ class WorkerSubmission:
                 f"the process running your module exited while importing it ({status}); does it call "
                 f"sys.exit()/os._exit() or crash at import time?{self._tail()}")
             raise self._unloadable from None
+        except codec.CodecError as exc:
+            self.close()
+            self._unloadable = SubmissionUnloadable(
+                f"importing your module wrote onto the grader's channel, which is not allowed ({exc})")
+            raise self._unloadable from None
+        if header.get("kind") != "hello":
+            self.close()
+            self._unloadable = SubmissionUnloadable("importing your module wrote onto the grader's channel")
+            raise self._unloadable
         if not header.get("ok"):
             self.close()
             error = header.get("error", {})
@@ -184,6 +195,7 @@ class WorkerSubmission:
                 f"{error.get('traceback', '')}".rstrip())
             raise self._unloadable
         self._ready = True
+        self.startup_s += time.monotonic() - began
         if self._deadline is not None:
             self._deadline += time.monotonic() - began     # starting the worker is not the test's time
 

@@ -41,7 +41,7 @@ def apply_limits(limits: dict) -> None:
     for key, value in limits.items():
         if value is None:
             continue
-        amount = int(value) * (1 << 20 if key.endswith("_mb") else 1)
+        amount = int(value) * (1 << 20 if key.endswith("_mb") else 1)     # processes: an absolute count
         resource.setrlimit(LIMITS[key], (amount, amount))
 
 
@@ -120,12 +120,15 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--limits", default="{}", help="JSON: memory_mb, cpu_s, file_size_mb, processes")
+    parser.add_argument("--scratch", help="the private writable folder (HOME); TMPDIR is its tmp/")
     opts = parser.parse_args(argv)
 
     channel = Channel(os.dup(0), os.dup(1))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
+    if opts.scratch:
+        os.makedirs(os.path.join(opts.scratch, "tmp"), exist_ok=True)
     apply_limits(json.loads(opts.limits))
 
     import torch

@@ -74,7 +74,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         staged = stage(ref_dir, "attention", course.handout_dir(aid) / "adapters.py", None, Path(tmp) / "stage")
-        worker = WorkerSubmission(launch.plain(staged, "attention", course.profiles["cpu"]), 120, 600)
+        profile = course.profiles["cpu"]
+        worker = WorkerSubmission(launch.launcher(staged, "attention", profile, launch.isolation(profile)), 120, 600)
         started = time.perf_counter()
         worker.softmax(torch.zeros(1))
         startup_s = time.perf_counter() - started

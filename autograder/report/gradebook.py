@@ -1,0 +1,116 @@
+"""The gradebook: every grade ever given, in SQLite (WAL mode, one writer).
+
+A grade is keyed by assignment, student, the digest of the submission's content, the
+digest of everything that decides a grade (``config_digest``: grading.toml, the
+assignment's reference, handout, public and hidden tests, and the grader's own code),
+variant and profile. Re-grading an unchanged submission under unchanged tests finds its
+key and is skipped. ``current`` points each student at the grade of the submission they
+handed in last, so exports show one row per student. Each grade is one transaction: a
+batch killed at any moment leaves every finished grade exactly once and no half grade.
+
+Only the grading command's main thread writes (SQLite allows one writer; WAL lets the
+exports read meanwhile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import config
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS grades (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, submission_sha256 TEXT NOT NULL,
+    config_sha256 TEXT NOT NULL, variant TEXT NOT NULL, profile TEXT NOT NULL,
+    score REAL NOT NULL, max_score REAL NOT NULL, device TEXT, torch TEXT, seed INTEGER,
+    isolation TEXT, graded_at TEXT NOT NULL, results TEXT NOT NULL,
+    PRIMARY KEY (assignment, student, submission_sha256, config_sha256, variant, profile));
+CREATE TABLE IF NOT EXISTS current (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, submission_sha256 TEXT NOT NULL,
+    config_sha256 TEXT NOT NULL, variant TEXT NOT NULL, profile TEXT NOT NULL,
+    PRIMARY KEY (assignment, student));
+"""
+
+
+def config_digest(course: config.Course, aid: str) -> str:
+    """Digest of every file that can change a grade of ``aid``."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    hidden = package / "hidden"
+    files = [course.root / "grading.toml"]
+    for folder in (course.reference_dir(aid), course.handout_dir(aid), course.hidden_dir(aid)):
+        files += sorted(folder.rglob("*"))
+    files += sorted(p for p in package.rglob("*.py") if hidden not in p.parents)
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.as_posix().encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+class Gradebook:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def find(self, key: dict) -> dict | None:
+        """The results document graded under exactly ``key``, if any."""
+        row = self.db.execute(
+            "SELECT results FROM grades WHERE assignment=:assignment AND student=:student AND "
+            "submission_sha256=:submission_sha256 AND config_sha256=:config_sha256 AND variant=:variant AND "
+            "profile=:profile", key).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def record(self, key: dict, document: dict) -> None:
+        """Store a grade and make it the student's current one, in one transaction."""
+        extra = document.get("extra_data", {})
+        row = dict(key, score=document["score"], max_score=extra.get("max_score", 0.0), device=extra.get("device"),
+                   torch=extra.get("torch"), seed=extra.get("seed"),
+                   isolation=json.dumps(extra.get("isolation", {})),
+                   graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   results=json.dumps(document))
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO grades VALUES (:assignment, :student, :submission_sha256, :config_sha256, "
+                ":variant, :profile, :score, :max_score, :device, :torch, :seed, :isolation, :graded_at, :results)", row)
+            self._set_current(key)
+
+    def make_current(self, key: dict) -> None:
+        """Point the student at an existing grade (their submission is unchanged)."""
+        with self.db:
+            self._set_current(key)
+
+    def _set_current(self, key: dict) -> None:
+        self.db.execute("INSERT OR REPLACE INTO current VALUES (:assignment, :student, :submission_sha256, "
+                        ":config_sha256, :variant, :profile)", key)
+
+    def current(self, assignment: str) -> dict[str, dict]:
+        """Each student's current results document, by student."""
+        rows = self.db.execute(
+            "SELECT g.student, g.results FROM current c JOIN grades g USING (assignment, student, "
+            "submission_sha256, config_sha256, variant, profile) WHERE c.assignment=? ORDER BY g.student",
+            (assignment,)).fetchall()
+        return {student: json.loads(results) for student, results in rows}
+
+    def rows(self, assignment: str) -> list[dict]:
+        """Each student's current grade with its record (for exports)."""
+        cursor = self.db.execute(
+            "SELECT g.student, g.score, g.max_score, g.variant, g.profile, g.device, g.torch, g.seed, "
+            "g.submission_sha256, g.graded_at, g.results FROM current c JOIN grades g USING (assignment, student, "
+            "submission_sha256, config_sha256, variant, profile) WHERE c.assignment=? ORDER BY g.student",
+            (assignment,))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def count(self, assignment: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM grades WHERE assignment=?", (assignment,)).fetchone()[0]

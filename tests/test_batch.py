@@ -1,0 +1,165 @@
+"""Batch grading, the gradebook, and what comes out of it: CSV, feedback, Gradescope zip."""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+
+from autograder import config
+from autograder.grade import batch
+from autograder.report import gradescope
+from autograder.report.gradebook import Gradebook
+from tests import toy
+from tests.conftest import ROOT
+
+STUDENTS = 6
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return config.load(toy.write_course(tmp_path_factory.mktemp("course")))
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    for i in range(STUDENTS):           # different content, so different digests
+        toy.submission(folder, f"student{i}", {"toy.py": toy.GOOD + f"\nSTUDENT = {i}\n"})
+    return folder
+
+
+def cli(course, *args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "autograder", "--course", str(course.root), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def rows(gradebook):
+    db = sqlite3.connect(gradebook)
+    try:
+        return (db.execute("SELECT student, COUNT(*) FROM grades GROUP BY student").fetchall(),
+                db.execute("SELECT student FROM current").fetchall())
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_a_batch_killed_with_sigkill_resumes_without_losing_or_duplicating(course, klass, tmp_path):
+    out = tmp_path / "out"
+    first = cli(course, "grade", "a99_toy", str(klass), "--out", str(out), "--profile", "cpu")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if (out / "gradebook.sqlite").exists() and len(rows(out / "gradebook.sqlite")[0]) >= 2:
+            break
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    graded_before = len(rows(out / "gradebook.sqlite")[0])
+    assert 2 <= graded_before < STUDENTS
+
+    second = cli(course, "grade", "a99_toy", str(klass), "--out", str(out), "--profile", "cpu", "--jobs", "2")
+    output = second.communicate(timeout=300)[0]
+    assert second.returncode == 0, output
+    assert f"{STUDENTS - graded_before} graded, {graded_before} unchanged" in output
+    per_student, current = rows(out / "gradebook.sqlite")
+    assert sorted(per_student) == [(f"student{i}", 1) for i in range(STUDENTS)]
+    assert len(current) == STUDENTS
+
+
+@pytest.fixture(scope="module")
+def graded_class(course, klass, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = batch.grade_class(course, "a99_toy", batch.submissions_in(klass), out, variant="standard",
+                               profile="cpu", jobs=2, progress=lambda *a: None)
+    return out, result
+
+
+@pytest.mark.slow
+def test_only_changed_submissions_are_graded_again(course, klass, graded_class):
+    out, first = graded_class
+    assert first.graded == STUDENTS and first.skipped == 0
+    again = batch.grade_class(course, "a99_toy", batch.submissions_in(klass), out, variant="standard",
+                              profile="cpu", progress=lambda *a: None)
+    assert again.graded == 0 and again.skipped == STUDENTS
+    (klass / "student0" / "toy.py").write_text(toy.CHAOS)
+    try:
+        changed = batch.grade_class(course, "a99_toy", batch.submissions_in(klass), out, variant="standard",
+                                    profile="cpu", progress=lambda *a: None)
+    finally:
+        (klass / "student0" / "toy.py").write_text(toy.GOOD + "\nSTUDENT = 0\n")
+    assert changed.graded == 1 and changed.documents["student0"]["score"] == 6
+    book = Gradebook(out / "gradebook.sqlite")
+    assert book.current("a99_toy")["student0"]["score"] == 6 and book.count("a99_toy") == STUDENTS + 1
+    book.close()
+
+
+@pytest.mark.slow
+def test_export_csv_is_a_spreadsheet_row_per_student(course, graded_class, tmp_path):
+    out, _ = graded_class
+    proc = cli(course, "export", "a99_toy", "--csv", str(tmp_path / "grades.csv"), "--out", str(out))
+    assert proc.wait() == 0
+    with open(tmp_path / "grades.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert sorted(r["student"] for r in table) == [f"student{i}" for i in range(STUDENTS)]
+    for row in table:
+        assert float(row["add"]) == 2 and float(row["total"]) <= float(row["max_score"]) == 12
+        assert row["torch"].startswith("2.13") and row["profile"] == "cpu" and int(row["seed"]) >= 0
+        assert row["complete"] == "False"           # the GPU task was not run on CPU
+
+
+class _Checker(html.parser.HTMLParser):
+    VOID = {"meta", "br", "hr", "img", "input", "link"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
+
+
+@pytest.mark.slow
+def test_feedback_shows_public_details_and_hidden_counts(graded_class):
+    out, result = graded_class
+    md = (out / "student1" / "feedback.md").read_text()
+    assert "| `add` add | 2 / 2 | 1/1 | 1/1 |" in md and "hidden tests: 0 of 1 passed" in md
+    assert "NOT RUN: needs a CUDA GPU" in md                     # the diagnosis of the hidden GPU test
+    assert "test_on_gpu" not in md                               # summary mode: no hidden test names
+    page = (out / "student1" / "feedback.html").read_text()
+    checker = _Checker()
+    checker.feed(page)
+    assert checker.stack == [] and "<table>" in page
+
+
+@pytest.mark.slow
+def test_gradescope_autograder_zip(tmp_path):
+    real = config.load(ROOT)
+    archive = gradescope.build(real, "a03_attention", "standard", tmp_path / "ag.zip")
+    base = tmp_path / "autograder"
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        assert {"setup.sh", "run_autograder", "source/grading.toml", "source/pyproject.toml"} <= set(names)
+        assert all(n.startswith(("source/", "setup.sh", "run_autograder")) for n in names)
+        z.extractall(base)
+    assert subprocess.run(["bash", "-n", str(base / "setup.sh")]).returncode == 0
+    submission = base / "submission"
+    submission.mkdir()
+    (submission / "attention.py").write_text((ROOT / "examples/a03_attention/alice_correct/attention.py").read_text())
+    env = {**os.environ, "AUTOGRADER_BASE": str(base), "AUTOGRADER_PYTHON": sys.executable}
+    proc = subprocess.run(["bash", str(base / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
+    results = json.loads((base / "results" / "results.json").read_text())
+    assert results["score"] == 34, proc.stdout + proc.stderr
+    assert all(t["visibility"] in ("visible", "hidden") for t in results["tests"])
