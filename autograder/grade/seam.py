@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from ..harness import codec
+from ..harness import codec, local
 
 
 class StudentError(Exception):
@@ -224,6 +224,32 @@ class WorkerSubmission:
         if not header.get("ok"):
             raise student_exception(op, header.get("error") or {})
         return value
+
+    def measure(self, op: str, *args, **kwargs):
+        """``(result, {"seconds", "peak_rss_mb", "base_rss_mb"})``: the call's wall time and the
+        worker's peak resident memory during it, both observed from this (trusted) process."""
+        self._ensure_ready()
+        pid = self._worker_pid()
+        base = local.reset_peak_rss(pid)
+        started = time.monotonic()
+        result = self.call(op, *args, **kwargs)
+        seconds = time.monotonic() - started
+        return result, {"seconds": seconds, "peak_rss_mb": local.peak_rss_mb(pid), "base_rss_mb": base}
+
+    def _worker_pid(self) -> int:
+        """The worker's Python process: the launcher's descendant running ``_harness.worker``."""
+        todo = [self._proc.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                if b"_harness.worker" in open(f"/proc/{pid}/cmdline", "rb").read() and \
+                        not open(f"/proc/{pid}/comm").read().startswith(("bwrap", "sh")):
+                    return pid
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    todo += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+            except OSError:
+                continue
+        return self._proc.pid
 
     def __getattr__(self, op: str):
         if op.startswith("_"):
