@@ -61,6 +61,7 @@ class Assignment:
     title: str
     module: str
     tasks: dict[str, Task]
+    requires: tuple[str, ...] = ()   # assignments whose solutions ship as given code
 
     def tasks_for(self, variant: str) -> dict[str, Task]:
         return {k: t for k, t in self.tasks.items() if variant in t.variants}
@@ -98,6 +99,10 @@ class Course:
 
     def release_dir(self, variant: str, a: str) -> Path:
         return self.root / "release" / variant / a
+
+    def given_modules(self, a: str) -> dict[str, str]:
+        """``{module file name: required assignment}`` of the solutions ``a`` ships as given code."""
+        return {f"{self.assignments[r].module}.py": r for r in self.assignments[a].requires}
 
 
 # ----------------------------------------------------------------------------- schema
@@ -154,7 +159,7 @@ LIMITS = {"memory_mb": ((int,), None), "cpu_s": ((int,), None), "file_size_mb": 
 PROFILE = {"device": ((str,), REQUIRED), "timeout_scale": (NUMBER, 1.0), "threads": ((int,), 1),
            "limits": ((dict,), {}), "sandbox": ((str,), "auto")}
 ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
-              "timeout_s": (NUMBER, None), "tasks": ((dict,), REQUIRED)}
+              "timeout_s": (NUMBER, None), "requires": ((list,), []), "tasks": ((dict,), REQUIRED)}
 TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
         "variants": ((list,), None)}
 TOP = {"course": ((dict,), REQUIRED), "profiles": ((dict,), REQUIRED), "assignments": ((dict,), REQUIRED)}
@@ -212,8 +217,15 @@ def parse(data: dict, root: Path) -> Course:
                 variants=_string_list(t["variants"], f"{tpath}.variants", variants) if t["variants"] is not None else variants)
         if not tasks:
             raise ConfigError(f"{path}.tasks: an assignment needs at least one task")
-        assignments[aid] = Assignment(aid, a["title"], a["module"], tasks)
+        assignments[aid] = Assignment(aid, a["title"], a["module"], tasks,
+                                      _string_list(a["requires"], f"{path}.requires"))
 
+    for aid, a in assignments.items():
+        for required in a.requires:
+            if required not in assignments or required == aid:
+                raise ConfigError(f"assignments.{aid}.requires: {required!r} is not another assignment in grading.toml")
+            if assignments[required].module == a.module:
+                raise ConfigError(f"assignments.{aid}.requires: {required!r} has the same module name {a.module!r}")
     return Course(root=root, name=course["name"], variants=variants,
                   startup_timeout_s=float(course["startup_timeout_s"]),
                   public_visibility=course["public_visibility"], hidden_visibility=course["hidden_visibility"],

@@ -93,8 +93,9 @@ class State:
         released = json.loads((release / "_harness" / "assignment.json").read_text())["released"] \
             if (release / "_harness" / "assignment.json").is_file() else None
         try:
+            given = {name: release / name for name in self.course.given_modules(aid)}
             self.staged = stage(self.submission, module, adapters if adapters.is_file() else None,
-                                released, self._stage_dir / "stage")
+                                released, self._stage_dir / "stage", given)
         except SubmissionProblem as exc:
             return Unloadable(str(exc))
         limits = self.profile.limits
@@ -212,11 +213,12 @@ def student(request):
 def reference_module(request):
     state = _state(request)
     aid, module = state.assignment.id, state.assignment.module
-    sys.path.insert(0, str(state.course.reference_dir(aid)))
+    folders = [str(state.course.reference_dir(a)) for a in (aid, *state.assignment.requires)]
+    sys.path[:0] = folders                      # the reference imports its required solutions
     try:
         return local.load_file(f"_reference_{module}", state.course.reference_dir(aid) / f"{module}.py")
     finally:
-        sys.path.pop(0)
+        del sys.path[:len(folders)]
 
 
 @pytest.fixture(scope="session")

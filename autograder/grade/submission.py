@@ -92,8 +92,11 @@ def locate(folder: Path, module: str) -> Path:
     return candidates[0] if len(candidates) == 1 else folder
 
 
-def stage(submission: Path, module: str, adapters: Path | None, released: dict | None, dest: Path) -> Staged:
-    """Stage ``submission`` under ``dest`` (see the module docstring)."""
+def stage(submission: Path, module: str, adapters: Path | None, released: dict | None, dest: Path,
+          given: dict[str, Path] | None = None) -> Staged:
+    """Stage ``submission`` under ``dest`` (see the module docstring). ``given`` maps file
+    names to given code (earlier assignments' solutions), staged when the student did not
+    hand in their own version."""
     kit, folder, scratch, raw = (dest / n for n in ("kit", "submission", "scratch", "raw"))
     for d in (kit / "_harness", folder, scratch / "tmp", raw):
         d.mkdir(parents=True)
@@ -123,4 +126,7 @@ def stage(submission: Path, module: str, adapters: Path | None, released: dict |
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, folder / rel)
     (folder / f"{module}.py").write_text(chosen.code, encoding="utf-8")
+    for name, path in (given or {}).items():
+        if not (folder / name).exists() and path.is_file():
+            shutil.copy(path, folder / name)
     return Staged(dest, kit, folder, scratch, chosen.path.name, chosen.note, source.code_digest(chosen.code))

@@ -8,6 +8,7 @@ assignments/aid/README.md              README.md, the handout (rendered)
 assignments/aid/test_*.py              the public tests (rendered)
 assignments/aid/adapters.py            adapters.py: how tests call the student's code
 assignments/aid/given/**               given code, copied beside the module
+reference/<required>/<module>.py       the solutions of grading.toml's ``requires``
 autograder/harness/*.py                _harness/: the local test runtime
 =====================================  ==============================================
 
@@ -68,6 +69,8 @@ def build(course: config.Course, aid: str, variant: str) -> dict[str, str]:
         target = rel.relative_to("given").as_posix() if rel.parts[0] == "given" else rel.as_posix()
         files[target] = _render_given(path, _rel(course, path), variant, cmd)
     files["README.md"] += grading_table(a, variant)
+    for name, required in course.given_modules(aid).items():
+        files[name] = given_solution(course, required, variant, cmd)
 
     files["conftest.py"] = banner.python(cmd, "autograder/release/build.py") + CONFTEST.format(module=a.module)
     for name in HARNESS_FILES:
@@ -79,6 +82,17 @@ def build(course: config.Course, aid: str, variant: str) -> dict[str, str]:
         {"assignment": aid, "module": a.module, "variant": variant, "generated_by": cmd,
          "released": released}, indent=2, sort_keys=True) + "\n"
     return files
+
+
+def given_solution(course: config.Course, required: str, variant: str, cmd: str) -> str:
+    """The reference solution of ``required``, as given code (students may use their own)."""
+    r = course.assignment(required)
+    path = course.reference_dir(required) / f"{r.module}.py"
+    rel = _rel(course, path)
+    text = variants.render(path.read_text(encoding="utf-8"), variant, rel, make_stub(required, rel), solved=True)
+    note = (f"# Given: the solution of {required}. Use it as is, or replace this file with your own "
+            f"{r.module}.py from {required}.\n")
+    return banner.python(cmd, rel) + note + text
 
 
 def grading_table(a: config.Assignment, variant: str) -> str:

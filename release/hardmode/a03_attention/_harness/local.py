@@ -15,7 +15,9 @@ original tracebacks, which is what a student debugging locally wants.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -33,10 +35,44 @@ class LocalSubmission:
         result = dispatch.call(self.module, self.adapters, op, args, kwargs, self.device)
         return codec.roundtrip(result)
 
+    def measure(self, op: str, *args, **kwargs):
+        """``(result, {"seconds", "peak_rss_mb", "base_rss_mb"})`` of one call: wall time, and
+        this process's peak resident memory during the call (Linux; NaN elsewhere)."""
+        base = reset_peak_rss(os.getpid())
+        started = time.perf_counter()
+        result = self.call(op, *args, **kwargs)
+        seconds = time.perf_counter() - started
+        return result, {"seconds": seconds, "peak_rss_mb": peak_rss_mb(os.getpid()), "base_rss_mb": base}
+
     def __getattr__(self, op: str):
         if op.startswith("_"):
             raise AttributeError(op)
         return lambda *args, **kwargs: self.call(op, *args, **kwargs)
+
+
+def _status_mb(pid: int, field: str) -> float:
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def reset_peak_rss(pid: int) -> float:
+    """Reset the peak-RSS mark of process ``pid`` to its current RSS; returns that RSS in MB."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of process ``pid`` since the last reset, in MB."""
+    return _status_mb(pid, "VmHWM")
 
 
 def load_module(name: str, code: str, filename: str):
