@@ -13,6 +13,9 @@ legitimate reformulation while catching real mistakes.
 
 from __future__ import annotations
 
+import contextlib
+import math
+
 import torch
 
 
@@ -81,7 +84,72 @@ def close(actual, expected: torch.Tensor, *, what: str, rtol: float, atol: float
     fail(message)
 
 
+def raises(error: type, call, *args, what: str, why: str) -> None:
+    """``call(*args)`` must raise ``error`` (a student's exception arrives as a subclass of it)."""
+    from .seam import StudentException, StudentNotImplemented
+    try:
+        call(*args)
+    except error:
+        return
+    except StudentNotImplemented:
+        raise                                      # a stub is "not implemented", not a wrong exception
+    except StudentException as exc:
+        fail(f"{what} must raise {error.__name__}, but raised {exc.type_name}: {why}\n\n{exc}")
+    fail(f"{what} must raise {error.__name__}, but returned normally: {why}")
+
+
 def equal(actual, expected, *, what: str, hint: str = "") -> None:
     """Exact equality, type included, for integers, strings, lists and the like."""
     if type(actual) is not type(expected) or actual != expected:
         fail(f"{what}: expected {expected!r}, got {describe(actual)}" + (f"\n{hint}" if hint else ""))
+
+
+@contextlib.contextmanager
+def patched(module, **replacements):
+    """Swap attributes of ``module`` (the reference) for buggy ones while a known mistake's
+    output is recomputed: ``with patched(ref, gelu=erf_gelu): alt = reference.model_logits(...)``."""
+    saved = {name: getattr(module, name) for name in replacements}
+    for name, value in replacements.items():
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
+
+
+def chi_square(counts: torch.Tensor, probs: torch.Tensor, *, what: str, z: float = 4.75) -> None:
+    """Draw counts must fit ``probs`` (a seeded goodness-of-fit test).
+
+    Categories with zero probability must get zero draws; the rest are pooled until each
+    expects at least 5 draws. The critical value is the chi-square quantile for a one-sided
+    normal deviate ``z`` (4.75: a false alarm about once in a million runs), by the
+    Wilson-Hilferty approximation.
+    """
+    counts, probs = counts.double(), probs.double()
+    n = counts.sum()
+    impossible = (probs == 0) & (counts > 0)
+    if impossible.any():
+        fail(f"{what}: drew token {int(impossible.nonzero()[0])}, which must have probability 0 "
+             f"({int(counts[impossible].sum())} of {int(n)} draws)")
+    order = torch.argsort(probs, descending=True)
+    observed, expected, acc_o, acc_e = [], [], 0.0, 0.0
+    for i in order.tolist():
+        if probs[i] == 0:
+            continue
+        acc_o, acc_e = acc_o + counts[i].item(), acc_e + (n * probs[i]).item()
+        if acc_e >= 5:
+            observed.append(acc_o)
+            expected.append(acc_e)
+            acc_o = acc_e = 0.0
+    if acc_e and expected:
+        observed[-1] += acc_o
+        expected[-1] += acc_e
+    stat = sum((o - e) ** 2 / e for o, e in zip(observed, expected))
+    df = max(len(expected) - 1, 1)
+    critical = df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
+    if stat > critical:
+        worst = max(range(len(expected)), key=lambda j: abs(observed[j] - expected[j]) / math.sqrt(expected[j]))
+        fail(f"{what}: the draws do not follow the expected distribution (chi-square {stat:.1f} > {critical:.1f} "
+             f"with {df} degrees of freedom); e.g. a category expected {expected[worst]:.0f} times came "
+             f"{observed[worst]:.0f} times")

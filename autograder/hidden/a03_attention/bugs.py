@@ -2,30 +2,18 @@
 
 Each function returns ``[(label, output), ...]``: what a submission with that mistake
 would return on the same inputs. When a student's output matches one, the failure message
-names the mistake (``checks.close(..., diagnoses=...)``). ``patched`` swaps a function of
-the reference module for a buggy one while a layer-level result is recomputed.
+names the mistake (``checks.close(..., diagnoses=...)``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 
+from autograder.grade.checks import patched
+
 NEG = float("-inf")
-
-
-@contextlib.contextmanager
-def patched(module, **replacements):
-    saved = {name: getattr(module, name) for name in replacements}
-    for name, fn in replacements.items():
-        setattr(module, name, fn)
-    try:
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(module, name, fn)
 
 
 def weights(ref, q, k, mask) -> list:

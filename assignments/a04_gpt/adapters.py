@@ -1,0 +1,130 @@
+"""How the tests call your code: build your layers from a config and a state dict, run them,
+return data.
+
+Given code (do not edit): the public tests on your machine and the grader's hidden tests
+both go through these functions. Each takes your module ``m`` first. ``config`` is a dict of
+``GPTConfig`` fields; weights arrive as a state dict with the attribute names stated in
+your docstrings, in the dtype the test chose (float64 for numerical checks): the module is
+converted to that dtype before loading. Plain functions of your module (``gelu``,
+``filter_logits``, ...) are called directly and need no adapter.
+"""
+
+import torch
+
+
+def _load(model: torch.nn.Module, state: dict | None) -> torch.nn.Module:
+    """``model`` with ``state`` loaded (missing tied weights are fine), in eval mode."""
+    if state:
+        first = next(iter(state.values()))
+        model = model.to(device=first.device, dtype=first.dtype)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        name = type(model).__name__
+        if unexpected:
+            have = ", ".join(n for n, _ in model.named_parameters())
+            raise KeyError(f"your {name} has no parameter {unexpected[0]!r} (it has: {have}); use the "
+                           "attribute names given in the docstrings")
+        untouched = [n for n in missing if n != "lm_head.weight" and n in dict(model.named_parameters())]
+        if untouched:
+            raise KeyError(f"your {name} has parameters the specification does not name: {untouched[:5]}")
+    return model.eval()
+
+
+def _gpt(m, config: dict, state: dict | None):
+    return _load(m.GPT(m.GPTConfig(**config)), state)
+
+
+def layer_norm_forward(m, state, d, eps, x):
+    with torch.no_grad():
+        return _load(m.LayerNorm(d, eps), state)(x)
+
+
+def mlp_forward(m, config, state, x, train=False, seed=0):
+    """Your ``MLP``; in training mode (dropout active) when ``train``, after seeding torch."""
+    model = _load(m.MLP(m.GPTConfig(**config)), state)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return model.train(train)(x)
+
+
+def attention_forward(m, config, state, x, chunk=None):
+    """Your ``CausalSelfAttention`` on ``x``; with ``chunk``, fed ``chunk`` positions at a time
+    through one a03 ``KVCache``."""
+    model = _load(m.CausalSelfAttention(m.GPTConfig(**config)), state)
+    with torch.no_grad():
+        if chunk is None:
+            return model(x)
+        cache = m.KVCache()
+        return torch.cat([model(x[:, s:s + chunk], cache) for s in range(0, x.shape[1], chunk)], dim=1)
+
+
+def attention_eval_twice(m, config, state, x):
+    """Two eval-mode calls (dropout must be off)."""
+    model = _load(m.CausalSelfAttention(m.GPTConfig(**config)), state)
+    with torch.no_grad():
+        return model(x), model(x)
+
+
+def block_forward(m, config, state, x):
+    with torch.no_grad():
+        return _load(m.Block(m.GPTConfig(**config)), state)(x)
+
+
+def model_logits(m, config, state, idx, chunk=None):
+    """Your ``GPT``'s logits for ``idx``; with ``chunk``, fed ``chunk`` tokens at a time with
+    one a03 ``KVCache`` per block."""
+    model = _gpt(m, config, state)
+    with torch.no_grad():
+        if chunk is None:
+            return model(idx)
+        caches = [m.KVCache() for _ in model.h]
+        return torch.cat([model(idx[:, s:s + chunk], caches) for s in range(0, idx.shape[1], chunk)], dim=1)
+
+
+def parameter_count(m, config):
+    """``count_parameters`` of a fresh ``GPT(GPTConfig(**config))``."""
+    return m.count_parameters(m.GPT(m.GPTConfig(**config)))
+
+
+def initialized_state(m, config, seed):
+    """The state dict of a fresh ``GPT`` after ``init_weights`` with a seeded generator."""
+    model = m.GPT(m.GPTConfig(**config))
+    m.init_weights(model, torch.Generator().manual_seed(seed))
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def model_dropout(m, config, state, idx, seed):
+    """Logits of two eval-mode and two training-mode calls: ``[eval, eval, train, train]``."""
+    model = _gpt(m, config, state)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        outs = [model(idx), model(idx)]
+        model.train()
+        return outs + [model(idx), model(idx)]
+
+
+def load_hf_then_logits(m, config, hf_state, idx):
+    """A fresh ``GPT`` loaded with ``load_hf_state_dict(model, hf_state)``; its logits for ``idx``."""
+    model = m.GPT(m.GPTConfig(**config))
+    first = next(iter(hf_state.values()))
+    model = model.to(dtype=first.dtype)
+    m.load_hf_state_dict(model, hf_state)
+    with torch.no_grad():
+        return model.eval()(idx)
+
+
+def sample_many(m, logits, n, temperature, top_k, top_p, seed):
+    """``n`` draws of ``sample_next`` for the single row ``logits`` ``(V,)``: ``(n,)`` ids."""
+    generator = torch.Generator(device=logits.device).manual_seed(seed)
+    return m.sample_next(logits.expand(n, -1), temperature, top_k, top_p, generator)
+
+
+def generate_tokens(m, config, state, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
+                    use_cache=False, seed=0):
+    """``generate`` with your model and a seeded generator; also the length of the input of
+    every call of the model, ``(tokens, lengths)``."""
+    model = _gpt(m, config, state)
+    lengths = []
+    model.register_forward_pre_hook(lambda module, args: lengths.append(args[0].shape[1]))
+    generator = torch.Generator(device=idx.device).manual_seed(seed)
+    tokens = m.generate(model, idx, max_new_tokens, temperature, top_k, top_p, use_cache, generator)
+    return tokens, lengths

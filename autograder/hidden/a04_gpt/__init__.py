@@ -1,0 +1,1 @@
+"""Hidden tests of a04_gpt, one module per grading.toml task."""

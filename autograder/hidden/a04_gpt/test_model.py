@@ -1,0 +1,78 @@
+"""Hidden tests, task model: logits against the reference, causality, batch independence,
+the tied head, the cache's positions, the context limit and the parameter count."""
+
+import pytest
+import torch
+
+from autograder.grade import checks, draw
+
+from . import bugs
+from .common import ATOL, RTOL, config, gpt_state, tokens
+
+pytestmark = pytest.mark.task("model")
+
+
+def setup(reference_module, gen):
+    cfg = config(gen)
+    return cfg, gpt_state(reference_module, cfg, gen)
+
+
+def test_logits_match_reference(student, reference, reference_module, gen):
+    cfg, state = setup(reference_module, gen)
+    idx = tokens(gen, cfg, 2, draw.integer(gen, 3, cfg["context_length"]))
+    checks.close(student.model_logits(cfg, state, idx), reference.model_logits(cfg, state, idx),
+                 what=f"GPT logits for idx of shape {tuple(idx.shape)}", rtol=RTOL, atol=ATOL)
+
+
+def test_head_is_tied_to_the_token_embedding(student, reference, reference_module, gen):
+    """The state has no lm_head.weight: a tied head uses wte; an untied one keeps its own init."""
+    cfg, state = setup(reference_module, gen)
+    idx = tokens(gen, cfg, 1, 6)
+    got = student.model_logits(cfg, state, idx)
+    if not torch.allclose(got, reference.model_logits(cfg, state, idx), rtol=RTOL, atol=ATOL):
+        checks.fail("the logits do not use wte.weight as the output matrix: tie the head "
+                    "(self.lm_head.weight = self.wte.weight)")
+
+
+def test_future_tokens_cannot_change_earlier_logits(student, reference_module, gen):
+    cfg, state = setup(reference_module, gen)
+    idx = tokens(gen, cfg, 1, 10)
+    s = draw.integer(gen, 2, 8)
+    changed = idx.clone()
+    changed[:, s:] = (changed[:, s:] + 1) % cfg["vocab_size"]
+    a, b = student.model_logits(cfg, state, idx), student.model_logits(cfg, state, changed)
+    checks.tensor(a, what="logits", shape=(1, 10, cfg["vocab_size"]))
+    if not torch.allclose(a[:, :s], b[:, :s], rtol=0, atol=1e-12):
+        checks.fail(f"changing tokens {s}.. changed the logits before position {s}: the model is not causal")
+
+
+def test_sequences_in_a_batch_are_independent(student, reference_module, gen):
+    cfg, state = setup(reference_module, gen)
+    idx = tokens(gen, cfg, 3, 7)
+    batch = student.model_logits(cfg, state, idx)
+    for b in range(3):
+        single = student.model_logits(cfg, state, idx[b:b + 1])
+        if not torch.allclose(batch[b:b + 1], single, rtol=1e-10, atol=1e-12):
+            checks.fail(f"sequence {b} gets different logits alone than in a batch: something mixes the batch")
+
+
+def test_positions_continue_after_the_cache(student, reference, reference_module, gen):
+    cfg, state = setup(reference_module, gen)
+    idx = tokens(gen, cfg, 2, 11)
+    checks.close(student.model_logits(cfg, state, idx, 4), reference.model_logits(cfg, state, idx),
+                 what="GPT fed 4 tokens at a time with caches", rtol=RTOL, atol=ATOL,
+                 diagnoses=bugs.positions_restart(reference_module, reference, (cfg, state, idx, 4)))
+
+
+def test_sequences_longer_than_the_context_are_refused(student, reference_module, gen):
+    cfg, state = setup(reference_module, gen)
+    checks.raises(ValueError, student.model_logits, cfg, state, tokens(gen, cfg, 1, cfg["context_length"] + 1),
+                  what=f"GPT on {cfg['context_length'] + 1} tokens with context_length {cfg['context_length']}",
+                  why="there is no position embedding for them")
+
+
+def test_parameter_counts(student, reference, gen):
+    checks.equal(student.parameter_count({}), 124_439_808, what="count_parameters(GPT(GPTConfig())) for GPT-2 small",
+                 hint="count each tensor once: the head is tied to wte (sum over model.parameters())")
+    cfg = config(gen)
+    checks.equal(student.parameter_count(cfg), reference.parameter_count(cfg), what=f"count_parameters for {cfg}")

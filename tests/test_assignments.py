@@ -1,0 +1,54 @@
+"""Every assignment end to end: the reference scores full marks, each untouched release
+scores zero by NotImplementedError alone, and a notebook grades exactly like the same code
+in a .py (checked on a buggy submission, so failures must match too)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from autograder import config
+from autograder.release import cells, notebook, variants
+from autograder.release.stubs import make_stub
+from tests.conftest import ROOT, outcomes
+
+COURSE = config.load(ROOT)
+CASES = [(aid, v) for aid, a in COURSE.assignments.items() for v in COURSE.variants]
+
+
+@pytest.mark.parametrize("aid, variant", CASES)
+def test_reference_scores_full_marks(course, grade, aid, variant):
+    doc = grade(aid, course.reference_dir(aid), variant)
+    assert doc["score"] == doc["extra_data"]["max_score"] == course.assignment(aid).max_points(variant)
+    assert set(outcomes(doc).values()) == {"passed"}, [t["output"][:300] for t in doc["tests"] if t["status"] != "passed"]
+    assert {t["extra_data"]["public"] for t in doc["tests"]} == {True, False}
+
+
+@pytest.mark.parametrize("aid, variant", CASES)
+def test_untouched_release_scores_zero_by_not_implemented(course, grade, aid, variant):
+    doc = grade(aid, course.release_dir(variant, aid), variant)
+    assert doc["score"] == 0
+    assert set(outcomes(doc).values()) == {"not_implemented"}, \
+        [t["output"][:200] for t in doc["tests"] if t["extra_data"]["outcome"] != "not_implemented"]
+    assert all(t["output"].startswith(f"NOT IMPLEMENTED: {aid}.") for t in doc["tests"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aid", list(COURSE.assignments))
+def test_notebook_grades_exactly_like_the_py(course, grade, tmp_path, aid):
+    a = course.assignment(aid)
+    rel = f"reference/{aid}/{a.module}.py"
+    text = (course.reference_dir(aid) / f"{a.module}.py").read_text()
+    for mutant in importlib.import_module(f"tests.mutants.{aid}").MUTANTS[:2]:
+        text = mutant.apply(text)
+    solved = variants.render(text, "standard", rel, make_stub(aid, rel), solved=True)
+    as_py, as_nb = tmp_path / "py", tmp_path / "nb"
+    as_py.mkdir(), as_nb.mkdir()
+    (as_py / f"{a.module}.py").write_text(solved)
+    (as_nb / f"{a.module}.ipynb").write_text(notebook.build(cells.split(solved, rel)[1], "notebook", {}))
+    doc_py, doc_nb = grade(aid, as_py), grade(aid, as_nb)
+    assert doc_nb["extra_data"]["submission"]["graded_file"] == f"{a.module}.ipynb"
+    assert 0 < doc_py["score"] < doc_py["extra_data"]["max_score"]
+    assert outcomes(doc_py) == outcomes(doc_nb)
+    assert [t["score"] for t in doc_py["tests"]] == [t["score"] for t in doc_nb["tests"]]
