@@ -17,7 +17,7 @@ from autograder import config
 from autograder.release import check
 from tests.conftest import ROOT
 
-AIDS = ["a03_attention"]
+AIDS = list(config.load(ROOT).assignments)
 
 
 def test_committed_release_is_current_and_clean(course):

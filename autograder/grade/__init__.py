@@ -8,5 +8,8 @@
     plugin      the pytest plugin: fixtures, task markers, outcomes, results.json
     scoring     outcomes -> points (pure)
     checks      assertions for hidden tests that explain what went wrong
+    draw        seeded inputs drawn at grade time
+    zygote      a warm process that forks one trusted grading process per submission
     run         one trusted pytest process per submission; results even if it dies
+    batch       a class, `jobs` at a time, resumable through the gradebook
 """

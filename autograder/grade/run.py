@@ -2,7 +2,7 @@
 
 The hidden tests (``autograder/hidden/<id>/``) and the instructor's copy of the public tests
 (``assignments/<id>/test_*.py``, never the student's copy) run in a fresh pytest process
-with the grading plugin. If that process dies before writing results.json, every planned
+with the grading plugin, forked from the warm zygote when it runs (``zygote.py``). If that process dies before writing results.json, every planned
 test is recorded as "not run" with the reason, from the manifest written at collection.
 A failure before collection finished (an invalid grading.toml, a broken hidden test) is
 the course's fault, not the student's: it raises ``GraderError`` with pytest's output.
@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import config as course_config
 from ..report import feedback
 from ..report import results as results_doc
+from . import zygote
 from .scoring import TestResult, task_totals
 
 INI = Path(__file__).with_name("pytest.ini")
@@ -64,11 +65,7 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
         argv = pytest_argv(course, aid, submission, variant=variant, profile=profile, results=results,
                            manifest=manifest, seed=seed, tasks=tasks)
         started = time.time()
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, cwd=course.root, timeout=timeout_s)
-            output, status = proc.stdout + proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as exc:
-            output, status = f"{exc.stdout or ''}{exc.stderr or ''}\n[killed after {timeout_s} s]", None
+        output, status = _run_pytest(argv, course.root, Path(private) / "pytest.log", timeout_s)
         (dest / "grader.log").write_text(output, encoding="utf-8")
         if results.is_file():
             document = json.loads(results.read_text(encoding="utf-8"))
@@ -84,6 +81,20 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
     (dest / "feedback.md").write_text(feedback.markdown(document, student, course.hidden_feedback), encoding="utf-8")
     (dest / "feedback.html").write_text(feedback.html_page(document, student, course.hidden_feedback), encoding="utf-8")
     return document
+
+
+def _run_pytest(argv: list[str], cwd: Path, log: Path, timeout_s: float | None) -> tuple[str, int | None]:
+    """Run the grading pytest: forked from the warm zygote when it runs, else a fresh process."""
+    warm = zygote.shared()
+    if warm is not None:
+        status = warm.run(argv[3:], str(cwd), str(log), timeout_s)
+        output = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        return output + ("" if status is not None else f"\n[killed after {timeout_s} s or died]"), status
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=timeout_s)
+        return proc.stdout + proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        return f"{exc.stdout or ''}{exc.stderr or ''}\n[killed after {timeout_s} s]", None
 
 
 def _not_run(course, aid, variant, profile, tasks, rows, reason, seconds) -> dict:

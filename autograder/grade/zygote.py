@@ -1,0 +1,135 @@
+"""A warm start for the trusted grading processes.
+
+Starting a grading process costs about 1.6 s of imports (torch, pytest, the grader). The
+zygote pays that once: it imports them and then forks one child per grading run; the
+child runs ``pytest.main`` and exits, so no state is shared between submissions. Clients
+reach it over a Unix socket in a private folder, one connection per run, so concurrent
+gradings (``--jobs``) need no coordination.
+
+Fork safety: the zygote only imports modules and never runs a tensor operation, so no
+OpenMP thread pool exists to deadlock a child (../shared/notes/machine.md).
+
+Leaves out: isolation from student code, which never runs here (children start workers).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+PRELOAD = ("torch", "numpy", "safetensors.torch", "pytest", "pytest_timeout",
+           "autograder.grade.plugin", "autograder.grade.checks", "autograder.grade.draw")
+
+
+def serve(path: str) -> None:
+    """The zygote's main loop (run as ``python -c``): fork a grading child per connection."""
+    import ctypes
+    import importlib
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)              # PR_SET_PDEATHSIG: die with the client
+    if os.getppid() == 1:
+        return                                              # the client is already gone
+    for name in PRELOAD:
+        importlib.import_module(name)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)          # children are reaped by the kernel
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    print("ready", flush=True)
+    while True:
+        conn, _ = server.accept()
+        if os.fork() == 0:
+            server.close()
+            ctypes.CDLL(None).prctl(1, 0)                   # a running grading finishes on its own
+            _child(conn)
+        conn.close()
+
+
+def _child(conn: socket.socket) -> None:
+    """Run one grading: ``{"argv", "cwd", "log"}`` in; our pid, then the exit status out."""
+    status = 70
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        request = json.loads(conn.makefile("r").readline())
+        conn.sendall(f"{os.getpid()}\n".encode())
+        os.chdir(request["cwd"])
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        sys.argv = ["pytest", *request["argv"]]
+        import pytest
+        status = int(pytest.main(request["argv"]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        conn.sendall(f"{status}\n".encode())
+    finally:
+        os._exit(status)
+
+
+class Zygote:
+    """Client side: ``run(argv, cwd, log, timeout)`` -> pytest's exit status (None: killed)."""
+
+    def __init__(self):
+        self._folder = tempfile.mkdtemp(prefix="autograder-zygote-")
+        self.path = str(Path(self._folder) / "socket")
+        code = f"from autograder.grade.zygote import serve; serve({self.path!r})"
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     start_new_session=True, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the grading zygote failed to start")
+        atexit.register(self.close)
+
+    def run(self, argv: list[str], cwd: str, log: str, timeout: float | None) -> int | None:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(self.path)
+        reader = conn.makefile("r")
+        try:
+            conn.sendall((json.dumps({"argv": argv, "cwd": cwd, "log": log}) + "\n").encode())
+            pid = int(reader.readline())
+            conn.settimeout(timeout)
+            try:
+                line = reader.readline()
+            except (socket.timeout, TimeoutError):
+                line = ""
+            if line.strip():
+                return int(line)
+            try:                                          # timed out, or the child died: end it
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return None
+        finally:
+            reader.close()
+            conn.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait()
+        Path(self.path).unlink(missing_ok=True)
+        os.rmdir(self._folder)
+
+
+_shared: Zygote | None = None
+_lock = threading.Lock()
+
+
+def shared() -> Zygote | None:
+    """The process's zygote, started on first use (None if it cannot start: callers fall
+    back to a fresh process per grading)."""
+    global _shared
+    with _lock:
+        if _shared is None or _shared.proc.poll() is not None:
+            try:
+                _shared = Zygote()
+            except (OSError, RuntimeError):
+                return None
+        return _shared
