@@ -8,9 +8,10 @@ import concurrent.futures
 import pytest
 
 from tests.conftest import outcomes
-from tests.mutants import a03_attention, a04_gpt
+from tests.mutants import a01_tokenization, a03_attention, a04_gpt
 
-MUTANTS = {"a03_attention": a03_attention.MUTANTS, "a04_gpt": a04_gpt.MUTANTS}
+MUTANTS = {"a01_tokenization": a01_tokenization.MUTANTS, "a03_attention": a03_attention.MUTANTS,
+           "a04_gpt": a04_gpt.MUTANTS}
 CASES = [(aid, m) for aid, ms in MUTANTS.items() for m in ms]
 
 

@@ -72,10 +72,14 @@ def student_exception(op: str, error: dict) -> StudentException:
     if name == "NotImplementedError":
         return StudentNotImplemented(op, name, error.get("message", ""), "")
     base = getattr(builtins, name, None)
+    args = (op, name, error.get("message", ""), error.get("traceback", ""))
     if isinstance(base, type) and issubclass(base, Exception) and not issubclass(base, (StudentError, OSError)):
         cls = _BUILTIN_ERRORS.setdefault(name, type(f"Student{name}", (StudentException, base), {}))
-        return cls(op, name, error.get("message", ""), error.get("traceback", ""))
-    return StudentException(op, name, error.get("message", ""), error.get("traceback", ""))
+        try:
+            return cls(*args)
+        except TypeError:       # builtins whose constructor insists on its own arguments (UnicodeDecodeError)
+            pass
+    return StudentException(*args)
 
 
 class _Timeout(Exception):

@@ -1,0 +1,99 @@
+"""Hidden tests, task stream_save: encode_iterable equal to encode of the whole text (for
+both patterns, across blank lines), lazy, and within a memory bound on a 16 MB stream;
+save/load round trips."""
+
+import hashlib
+import random
+from array import array
+
+import pytest
+
+from autograder.grade import checks
+
+from . import corpus, expect
+
+pytestmark = pytest.mark.task("stream_save")
+# A 16 MB stream. The reference's peak memory rises by under 1 MB while encoding it (it
+# buffers 64 K characters; a 1 MB buffer peaks at about 8 MB). Holding the stream costs far
+# more: its lines in a list 40 to 50 MB, the whole text and its ids 80 to 120 MB (measured
+# in the grader's worker, after a training run). 16 MB sits between: over 10x above the
+# reference, 2.5x below a list of the lines.
+STREAM_MB, MEMORY_MB = 16, 16.0
+
+
+def lines_of(r, paragraphs, n):
+    return [line for _ in range(n) for line in r.choice(paragraphs).splitlines(keepends=True)]
+
+
+@pytest.mark.parametrize("pattern", ["GPT4_SPLIT_PATTERN", "GPT2_SPLIT_PATTERN"])
+def test_equals_encode_of_the_whole_text(student, reference, reference_module, gen, pattern):
+    # About 1 MB in lines, so an encoder that buffers 64 K characters flushes many times. The
+    # tokenizer is trained on the same kind of text, so it has merges of whitespace and
+    # newlines ("  \n"), the pre-tokens a wrong place to empty the buffer changes.
+    pattern = getattr(reference_module, pattern)
+    r = corpus.rng(gen)
+    paragraphs = corpus.paragraphs(r, 300, corpus.lexicon(r, 300, unicode=True), corpus.SPECIALS)
+    vocab, merges = reference_module.train_bpe_fast("".join(paragraphs), 800, corpus.SPECIALS, pattern)
+    lines = lines_of(r, paragraphs, 4_000)
+    text = "".join(lines)
+    ids, _ = student.run_encode_iterable(vocab, merges, corpus.SPECIALS, lines, "all", pattern)
+    expected = reference.run_encode(vocab, merges, corpus.SPECIALS, [text], "all", pattern)[0]
+    if ids != expected:
+        n = next((i for i, (a, b) in enumerate(zip(ids, expected)) if a != b), min(len(ids), len(expected)))
+        at = len(reference_module.Tokenizer(vocab, merges, corpus.SPECIALS, pattern).decode(expected[:n]))
+        checks.fail(f"encode_iterable(lines) must yield exactly encode(''.join(lines)); they differ at id #{n}, "
+                    f"text {expect.short(text[max(0, at - 30):at + 30])} (got {ids[n:n + 3]}, expected "
+                    f"{expected[n:n + 3]}). Encoding line by line, or emptying the buffer where a pre-token may "
+                    "continue (after blank lines, or after spaces before a newline), splits a pre-token.")
+
+
+def test_is_lazy(student, reference_module, gen):
+    r, vocab, merges, specials, _ = corpus.trained(reference_module, gen)
+    lines = lines_of(r, corpus.paragraphs(r, 100, corpus.lexicon(r, 200)), 1_500)
+    _, read = student.run_encode_iterable(vocab, merges, specials, lines, "all")
+    if read is None or read >= len(lines):
+        checks.fail(f"encode_iterable read all {len(lines)} lines before yielding its first id: it must yield ids "
+                    "as it goes (a generator), not gather the whole stream first")
+
+
+def test_memory_stays_bounded(student, reference, reference_module, gen):
+    r, vocab, merges, specials, _ = corpus.trained(reference_module, gen)
+    paragraphs = corpus.paragraphs(r, 400, corpus.lexicon(r, 3_000), specials)
+    seed, count = r.randint(0, 2**31), int(STREAM_MB * 2**20 / (sum(map(len, paragraphs)) / len(paragraphs)))
+    (n, digest), usage = student.measure("run_stream_digest", vocab, merges, specials, paragraphs, seed, count)
+    # The stream is the paragraphs in a random order; each paragraph starts after a newline
+    # that follows a non-space character, so its ids are the ids of the paragraph alone.
+    encoded = [array("I", ids).tobytes() for ids in reference.run_encode(vocab, merges, specials, paragraphs, "all")]
+    order, expected, total = random.Random(seed), hashlib.sha256(), 0
+    for _ in range(count):
+        k = order.randrange(len(paragraphs))
+        expected.update(encoded[k])
+        total += len(encoded[k]) // 4
+    if (n, digest) != (total, expected.hexdigest()):
+        checks.fail(f"encode_iterable over a {STREAM_MB} MB stream yielded {n:,} ids, expected {total:,}"
+                    + (" (the same number, but different ids)" if n == total else ""))
+    rise = usage["peak_rss_mb"] - usage["base_rss_mb"]
+    if rise > MEMORY_MB:
+        checks.fail(f"encode_iterable used {rise:.0f} MB more memory to encode a {STREAM_MB} MB stream (allowed: "
+                    f"{MEMORY_MB:g} MB): do not gather the chunks in a list or one string; encode them a few "
+                    "lines at a time and yield the ids as you go.")
+
+
+def test_save_and_load(student, reference, reference_module, gen):
+    r, vocab, merges, specials, texts = corpus.trained(reference_module, gen, pattern=reference_module.GPT2_SPLIT_PATTERN)
+    texts += [f"{texts[0]}<|endoftext|>{texts[1]}", corpus.random_text(r, 50)]
+    saved, loaded = student.run_save_load(vocab, merges, specials, texts, reference_module.GPT2_SPLIT_PATTERN)
+    try:
+        saved.decode("utf-8")
+    except UnicodeDecodeError:
+        checks.fail("Tokenizer.save must write UTF-8 text (the format in its docstring), not binary data")
+    expect.ids(loaded, reference.run_encode(vocab, merges, specials, texts, "all", reference_module.GPT2_SPLIT_PATTERN),
+               texts, what="a tokenizer saved and loaded back (special tokens, GPT-2's pattern)", vocab=vocab)
+
+
+def test_save_and_load_with_shuffled_ids(student, reference, reference_module, gen):
+    r, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
+    shuffled = corpus.shuffle_ids(r, vocab)
+    _, loaded = student.run_save_load(shuffled, merges, specials, texts)
+    expect.ids(loaded, reference.run_encode(shuffled, merges, specials, texts, "all"), texts,
+               what="a tokenizer with shuffled ids, saved and loaded back", vocab=shuffled)
