@@ -76,3 +76,17 @@ def test_parameter_counts(student, reference, gen):
                  hint="count each tensor once: the head is tied to wte (sum over model.parameters())")
     cfg = config(gen)
     checks.equal(student.parameter_count(cfg), reference.parameter_count(cfg), what=f"count_parameters for {cfg}")
+
+
+def test_dropout_only_in_training_mode(student, reference, reference_module, gen, seed):
+    cfg, state = setup(reference_module, gen)
+    cfg = dict(cfg, dropout=0.3)
+    idx = tokens(gen, cfg, 2, 8)
+    eval1, eval2, train1, train2 = student.model_dropout(cfg, state, idx, seed)
+    without = reference.model_logits(dict(cfg, dropout=0.0), state, idx)
+    if not (torch.equal(eval1, eval2) and torch.allclose(eval1, without, rtol=RTOL, atol=ATOL)):
+        checks.fail("in eval mode (model.eval()) the model must equal the same model without dropout: "
+                    "use nn.Dropout modules (or pass training=self.training), never dropout that is always on")
+    if torch.allclose(train1, train2) or torch.allclose(train1, eval1):
+        checks.fail("with dropout 0.3 in training mode the logits did not change between calls: dropout goes "
+                    "after the embeddings, on the attention weights, after attn.c_proj and after the MLP")
