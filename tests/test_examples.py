@@ -12,11 +12,19 @@ EXAMPLES = ROOT / "examples" / "a03_attention"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
 
 
+def path_of(name):
+    return EXAMPLES / name if (EXAMPLES / name).is_dir() else EXAMPLES / f"{name}.zip"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def graded_ahead(grade):
+    grade.ahead([("a03_attention", path_of(name)) for name in EXPECTED])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_example_grades_as_labelled(grade, name):
-    path = EXAMPLES / name if (EXAMPLES / name).is_dir() else EXAMPLES / f"{name}.zip"
-    doc = grade("a03_attention", path)
+    doc = grade("a03_attention", path_of(name))
     got = {task: row["score"] for task, row in doc["extra_data"]["tasks"].items()}
     assert got == pytest.approx(EXPECTED[name]["tasks"], abs=1e-6), doc["output"]
     assert doc["score"] == pytest.approx(EXPECTED[name]["total"], abs=1e-6)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import config
 from ..report.gradebook import Gradebook, config_digest
+from ..report.results import points
 from . import run
 from .submission import digest_path
 
@@ -44,7 +45,7 @@ def is_class_folder(path: Path, module: str) -> bool:
 def _progress(done: int, total: int, student: str, doc: dict | None, note: str) -> None:
     width = 24
     filled = width * done // max(total, 1)
-    score = f"{doc['score']:g}/{doc['extra_data']['max_score']:g}" if doc else note
+    score = f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}" if doc else note
     print(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {student}: {score}", file=sys.stderr, flush=True)
 
 

@@ -30,12 +30,11 @@ PRELOAD = ("torch", "numpy", "safetensors.torch", "pytest", "pytest_timeout",
 
 
 def serve(path: str) -> None:
-    """The zygote's main loop (run as ``python -c``): fork a grading child per connection."""
-    import ctypes
+    """The zygote's main loop (run as ``python -c``): fork a grading child per connection.
+    Its stdin is a pipe the client process holds open: end of file means the client is gone
+    (however it ended, ``kill -9`` included), and the zygote exits."""
     import importlib
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)              # PR_SET_PDEATHSIG: die with the client
-    if os.getppid() == 1:
-        return                                              # the client is already gone
+    import select
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)          # children are reaped by the kernel
@@ -44,12 +43,15 @@ def serve(path: str) -> None:
     server.listen(16)
     print("ready", flush=True)
     while True:
-        conn, _ = server.accept()
-        if os.fork() == 0:
-            server.close()
-            ctypes.CDLL(None).prctl(1, 0)                   # a running grading finishes on its own
-            _child(conn)
-        conn.close()
+        readable, _, _ = select.select([server, sys.stdin], [], [])
+        if sys.stdin in readable and not os.read(sys.stdin.fileno(), 1):
+            return
+        if server in readable:
+            conn, _ = server.accept()
+            if os.fork() == 0:
+                server.close()
+                _child(conn)
+            conn.close()
 
 
 def _child(conn: socket.socket) -> None:
@@ -81,7 +83,7 @@ class Zygote:
         self._folder = tempfile.mkdtemp(prefix="autograder-zygote-")
         self.path = str(Path(self._folder) / "socket")
         code = f"from autograder.grade.zygote import serve; serve({self.path!r})"
-        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
                                      start_new_session=True, text=True)
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the grading zygote failed to start")
@@ -112,10 +114,15 @@ class Zygote:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait()
+            self.proc.stdin.close()                          # end of file: the zygote exits
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
         Path(self.path).unlink(missing_ok=True)
-        os.rmdir(self._folder)
+        if os.path.isdir(self._folder):
+            os.rmdir(self._folder)
 
 
 _shared: Zygote | None = None

@@ -11,6 +11,8 @@ as grading.toml's ``course.hidden_feedback`` says:
 
 from __future__ import annotations
 
+from .results import points
+
 import html
 from dataclasses import dataclass
 
@@ -26,9 +28,6 @@ class TaskFeedback:
     hidden_total: int
     hidden_notes: list[str]
 
-
-def _pts(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def _diagnosis(output: str) -> str:
@@ -59,7 +58,7 @@ def _header(document: dict, student: str) -> tuple[str, str]:
     extra = document["extra_data"]
     title = f"{extra['assignment']}: feedback for {student}"
     isolation = extra.get("isolation", {}).get("mode", "?")
-    line = (f"Score: {_pts(document['score'])} / {_pts(extra['max_score'])} ({extra['variant']} variant; graded on "
+    line = (f"Score: {points(document['score'])} / {points(extra['max_score'])} ({extra['variant']} variant; graded on "
             f"{extra.get('device', '?')}, {isolation} isolation, seed {extra.get('seed')})")
     return title, line
 
@@ -70,10 +69,10 @@ def markdown(document: dict, student: str, hidden_feedback: str = "summary") -> 
     tasks = collect(document, hidden_feedback)
     for t in tasks:
         passed = sum(x["status"] == "passed" for x in t.public)
-        parts.append(f"| `{t.task}` {t.title} | {_pts(t.score)} / {_pts(t.max_score)} | {passed}/{len(t.public)} "
+        parts.append(f"| `{t.task}` {t.title} | {points(t.score)} / {points(t.max_score)} | {passed}/{len(t.public)} "
                      f"| {t.hidden_passed}/{t.hidden_total} |")
     for t in tasks:
-        parts.append(f"\n## `{t.task}`: {t.title} ({_pts(t.score)} / {_pts(t.max_score)})\n")
+        parts.append(f"\n## `{t.task}`: {t.title} ({points(t.score)} / {points(t.max_score)})\n")
         if t.score == t.max_score:
             parts.append("All tests passed.")
             continue
@@ -95,7 +94,7 @@ def html_page(document: dict, student: str, hidden_feedback: str = "summary") ->
         passed = sum(x["status"] == "passed" for x in t.public)
         full = t.score == t.max_score
         rows.append(f"<tr class=\"{'ok' if full else 'lost'}\"><td><code>{e(t.task)}</code> {e(t.title)}</td>"
-                    f"<td>{_pts(t.score)} / {_pts(t.max_score)}</td><td>{passed}/{len(t.public)}</td>"
+                    f"<td>{points(t.score)} / {points(t.max_score)}</td><td>{passed}/{len(t.public)}</td>"
                     f"<td>{t.hidden_passed}/{t.hidden_total}</td></tr>")
         if full:
             continue
@@ -106,7 +105,7 @@ def html_page(document: dict, student: str, hidden_feedback: str = "summary") ->
                              f"<pre>{e(test['output'])}</pre></li>")
         items.append(f"<li>hidden tests: {t.hidden_passed} of {t.hidden_total} passed<ul>"
                      + "".join(f"<li><pre>{e(note)}</pre></li>" for note in t.hidden_notes) + "</ul></li>")
-        sections.append(f"<h2><code>{e(t.task)}</code>: {e(t.title)} ({_pts(t.score)} / {_pts(t.max_score)})</h2>"
+        sections.append(f"<h2><code>{e(t.task)}</code>: {e(t.title)} ({points(t.score)} / {points(t.max_score)})</h2>"
                         f"<ul>{''.join(items)}</ul>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>

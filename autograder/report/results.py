@@ -17,15 +17,16 @@ from ..grade.scoring import OUTCOMES, TestResult
 
 
 def summary(assignment: str, variant: str, tasks: dict[str, dict], total: float, max_total: float) -> str:
-    lines = [f"{assignment} ({variant}): {_pts(total)} / {_pts(max_total)} points"]
+    lines = [f"{assignment} ({variant}): {points(total)} / {points(max_total)} points"]
     width = max((len(t) for t in tasks), default=0)
     for task, row in tasks.items():
-        lines.append(f"  {task:<{width}}  {_pts(row['score']):>6} / {_pts(row['max_score']):<6}"
+        lines.append(f"  {task:<{width}}  {points(row['score']):>6} / {points(row['max_score']):<6}"
                      f"  {row['passed']}/{row['tests']} tests passed")
     return "\n".join(lines)
 
 
-def _pts(x: float) -> str:
+def points(x: float) -> str:
+    """Points for people: at most two decimals, no trailing zeros (``16.33``, ``34``)."""
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 

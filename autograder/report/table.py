@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from .results import points
 
-def _pts(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def gradebook(documents: dict[str, dict]) -> str:
@@ -16,9 +15,9 @@ def gradebook(documents: dict[str, dict]) -> str:
     rows = []
     for name, doc in documents.items():
         per_task = doc["extra_data"]["tasks"]
-        cells = [f"{_pts(per_task[t]['score'])}/{_pts(per_task[t]['max_score'])}" if t in per_task else "-"
+        cells = [f"{points(per_task[t]['score'])}/{points(per_task[t]['max_score'])}" if t in per_task else "-"
                  for t in tasks]
-        rows.append([name, *cells, f"{_pts(doc['score'])}/{_pts(doc['extra_data']['max_score'])}"])
+        rows.append([name, *cells, f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}"])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
