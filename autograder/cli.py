@@ -14,6 +14,7 @@ grader error; 2 on a usage or course-configuration error.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -132,16 +133,25 @@ def cmd_gradescope(course: config.Course, args) -> int:
 def cmd_sandbox(course: config.Course, args) -> int:
     from .grade import proclimit, sandbox
     if args.install and sandbox.bwrap_path() is None:
-        if shutil.which("apt-get") and hasattr(sys, "getuid") and __import__("os").getuid() == 0:
-            subprocess.run(["apt-get", "update", "-qq"], check=False)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "bubblewrap"], check=False)
-            sandbox.probe.cache_clear()
-        else:
-            print("cannot install bubblewrap here (needs root and apt-get); install the package 'bubblewrap'")
+        print(f"sandbox --install: {_install_bubblewrap()}")
+        sandbox.probe.cache_clear()
     problem = sandbox.probe()
     print(f"sandbox: {'bubblewrap works' if problem is None else problem}")
     print(f"processes limit: {proclimit.strategy()}")
-    return 0
+    return 1 if problem is not None and args.require else 0
+
+
+def _install_bubblewrap() -> str:
+    """Install Debian's bubblewrap package; what happened, in one line."""
+    if os.getuid() != 0:
+        return f"not installing bubblewrap: that needs root (this is uid {os.getuid()}); run `apt-get install bubblewrap` as root"
+    if shutil.which("apt-get") is None:
+        return "not installing bubblewrap: apt-get is not here; install the package 'bubblewrap' with this system's package manager"
+    for argv in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "bubblewrap"]):
+        proc = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if proc.returncode != 0 and argv[1] == "install":
+            return f"`{' '.join(argv)}` failed (status {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-300:]}"
+    return "installed bubblewrap with apt-get" if shutil.which("bwrap") else "apt-get ran, but bwrap is still not on PATH"
 
 
 def main(argv=None) -> int:
@@ -179,6 +189,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("sandbox", help="say whether submissions can be sandboxed here")
     p.add_argument("--install", action="store_true", help="install bubblewrap with apt-get if missing (root)")
+    p.add_argument("--require", action="store_true", help="exit 1 unless the sandbox works (CI)")
 
     args = parser.parse_args(argv)
     from .grade.launch import IsolationError

@@ -55,13 +55,27 @@ def serve(path: str) -> None:
 
 
 def _child(conn: socket.socket) -> None:
-    """Run one grading: ``{"argv", "cwd", "log"}`` in; our pid, then the exit status out."""
-    status = 70
+    """One grading: ``{"argv", "cwd", "log"}`` in; our pid, then pytest's exit status out.
+    pytest runs in a grandchild so that its status is known however it ends (``os._exit``, a
+    signal); both share a process group the client can kill."""
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         request = json.loads(conn.makefile("r").readline())
         conn.sendall(f"{os.getpid()}\n".encode())
+        runner = os.fork()
+        if runner == 0:
+            conn.close()
+            _run_pytest(request)
+        _, wait_status = os.waitpid(runner, 0)
+        conn.sendall(f"{os.waitstatus_to_exitcode(wait_status)}\n".encode())
+    finally:
+        os._exit(0)
+
+
+def _run_pytest(request: dict) -> None:
+    status = 70
+    try:
         os.chdir(request["cwd"])
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
@@ -71,7 +85,6 @@ def _child(conn: socket.socket) -> None:
         status = int(pytest.main(request["argv"]))
         sys.stdout.flush()
         sys.stderr.flush()
-        conn.sendall(f"{status}\n".encode())
     finally:
         os._exit(status)
 

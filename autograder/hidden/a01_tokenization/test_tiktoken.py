@@ -59,7 +59,7 @@ def test_matches_tiktoken(student, reference_module, gen):
                diagnoses=bugs.encoding(reference_module, recompute, enc._pat_str))
 
 
-def test_special_tokens(student, gen):
+def test_special_tokens(student):
     enc = cl100k()
     texts = [f"{a}<|endoftext|>{b}" for a, b in zip(TEXTS[2:8], TEXTS[8:14])]
     texts += ["<|fim_prefix|>def f():<|fim_suffix|>\n<|fim_middle|>", "<|endofprompt|><|endoftext|>"]

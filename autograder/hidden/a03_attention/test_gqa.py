@@ -2,7 +2,6 @@
 and GQA with as many key/value heads as query heads being exactly MHA."""
 
 import pytest
-import torch
 
 from autograder.grade import checks, draw
 

@@ -15,7 +15,7 @@ def test_one_token_per_step_then_the_window(student, reference, reference_module
     cfg = config(gen)
     state = gpt_state(reference_module, cfg, gen)
     prompt = tokens(gen, cfg, 1, 6)
-    got_tokens, lengths = student.generate_tokens(cfg, state, prompt, 14, 0.0, use_cache=True)
+    _, lengths = student.generate_tokens(cfg, state, prompt, 14, 0.0, use_cache=True)
     _, expected = reference.generate_tokens(cfg, state, prompt, 14, 0.0, use_cache=True)
     if lengths != expected:
         checks.fail(f"the model was called with inputs of lengths {lengths}; expected {expected}: the prompt once, "

@@ -5,7 +5,7 @@ import torch
 
 from autograder.grade import checks, draw
 
-from .common import ATOL, RTOL, config, sub_state
+from .common import ATOL, RTOL, config
 
 pytestmark = pytest.mark.task("mlp")
 

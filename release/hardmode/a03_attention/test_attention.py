@@ -18,6 +18,11 @@ import torch.nn.functional as F
 torch.manual_seed(0)
 
 
+def hint(text):
+    """Keep torch's report of where the values differ, and add what to look at."""
+    return lambda report: f"{report}\n{text}"
+
+
 def mha_state(d_model, bias=True, n_kv_heads=None, n_heads=None):
     kv = d_model if n_kv_heads is None else n_kv_heads * (d_model // n_heads)
     state = {}
@@ -31,15 +36,17 @@ def mha_state(d_model, bias=True, n_kv_heads=None, n_heads=None):
 @pytest.mark.task("softmax")
 def test_softmax_matches_torch(student):
     x = torch.randn(3, 5)
-    torch.testing.assert_close(student.softmax(x, dim=-1), torch.softmax(x, dim=-1))
-    torch.testing.assert_close(student.softmax(x, dim=0), torch.softmax(x, dim=0))
+    torch.testing.assert_close(student.softmax(x, dim=-1), torch.softmax(x, dim=-1),
+                               msg=hint("softmax(x, dim=-1): exponentiate, then divide by the sum along dim"))
+    torch.testing.assert_close(student.softmax(x, dim=0), torch.softmax(x, dim=0),
+                               msg=hint("softmax(x, dim=0) is wrong: use the `dim` argument everywhere"))
 
 
 @pytest.mark.task("softmax")
 def test_softmax_is_stable_for_large_logits(student):
     out = student.softmax(torch.tensor([1000.0, 1000.0]))
     assert torch.isfinite(out).all(), f"got {out}: subtract the maximum before exponentiating"
-    torch.testing.assert_close(out, torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(out, torch.tensor([0.5, 0.5]), msg=hint("softmax([1000, 1000]) must be [0.5, 0.5]"))
 
 
 @pytest.mark.task("softmax")
@@ -54,14 +61,15 @@ def test_sdpa_matches_torch(student):
     mask = torch.rand(4, 6) > 0.3
     mask[:, 0] = True                                   # no fully masked rows here
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    torch.testing.assert_close(student.scaled_dot_product_attention(q, k, v, mask), expected)
+    torch.testing.assert_close(student.scaled_dot_product_attention(q, k, v, mask), expected, msg=hint(
+        "check: scores scaled by 1/sqrt(D); masked scores set to -inf (mask True = may attend); softmax over the keys"))
 
 
 @pytest.mark.task("sdpa")
 def test_attention_weights_sum_to_one(student):
     w = student.attention_weights(torch.randn(2, 4, 8), torch.randn(2, 6, 8))
     assert w.shape == (2, 4, 6), f"weights have shape {tuple(w.shape)}, expected (B, T_q, T_k) = (2, 4, 6)"
-    torch.testing.assert_close(w.sum(-1), torch.ones(2, 4))
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, 4), msg=hint("each query's weights must sum to 1 over the keys (last dim)"))
 
 
 @pytest.mark.task("masks")
@@ -108,7 +116,8 @@ def test_mha_matches_torch_multihead_attention(student):
         causal = torch.ones(5, 5, dtype=torch.bool).tril()
         expected, _ = torch_mha(x, x, x, attn_mask=~causal)   # PyTorch's mask: True = blocked
     got = student.mha_forward(state, d_model, n_heads, x, causal)
-    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(got, expected, msg=hint(
+        "check: heads split as view(B, T, H, D).transpose(1, 2) and merged back the same way; out_proj applied"))
 
 
 @pytest.mark.task("kv_cache")
@@ -116,7 +125,9 @@ def test_cached_decoding_equals_full_forward(student):
     state, x = mha_state(16), torch.randn(1, 6, 16)
     full = student.mha_forward(state, 16, 4, x, student.causal_mask(6))
     cached, shapes = student.mha_incremental(state, 16, 4, x, 1)
-    torch.testing.assert_close(cached, full)
+    torch.testing.assert_close(cached, full, msg=hint(
+        "cached decoding must equal the full causal pass: append along time (dim 2), mask each step with "
+        "causal_mask(T_new, T_past + T_new)"))
     assert shapes[-1][0] == (1, 4, 6, 4), f"the cache holds keys of shape {shapes[-1][0]}; expected (B, H, T, D) = (1, 4, 6, 4)"
 
 
@@ -131,8 +142,8 @@ def test_repeat_kv_example(student):
 def test_gqa_with_all_heads_is_mha(student):
     state, x = mha_state(16), torch.randn(2, 5, 16)
     mask = student.causal_mask(5)
-    torch.testing.assert_close(student.gqa_forward(state, 16, 4, 4, x, mask),
-                               student.mha_forward(state, 16, 4, x, mask))
+    torch.testing.assert_close(student.gqa_forward(state, 16, 4, 4, x, mask), student.mha_forward(state, 16, 4, x, mask),
+                               msg=hint("with n_kv_heads == n_heads, GroupedQueryAttention must equal MultiHeadAttention"))
 
 
 @pytest.mark.task("gqa_kv_cache")

@@ -38,7 +38,8 @@ def tiny_state(config=TINY):
 def test_layer_norm_matches_torch(student):
     x, w, b = torch.randn(2, 3, 8) * 5 + 3, torch.randn(8), torch.randn(8)
     got = student.layer_norm_forward({"weight": w, "bias": b}, 8, 1e-5, x)
-    torch.testing.assert_close(got, F.layer_norm(x, (8,), w, b, 1e-5))
+    torch.testing.assert_close(got, F.layer_norm(x, (8,), w, b, 1e-5), msg=lambda report: (
+        f"{report}\nLayerNorm: biased variance (divide by d), eps inside the square root, then weight and bias"))
 
 
 @pytest.mark.task("gelu")
