@@ -19,6 +19,7 @@ ASSIGNMENT_ID = re.compile(r"^a\d\d_[a-z0-9_]+$")
 TASK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 NUMBER = (int, float)
+INSTRUCTOR_ONLY = ("hidden", "mutants.py", "examples")   # under assignments/<id>/: never released
 
 
 class ConfigError(ValueError):
@@ -95,7 +96,18 @@ class Course:
         return self.root / "assignments" / a
 
     def hidden_dir(self, a: str) -> Path:
-        return self.root / "autograder" / "hidden" / a
+        return self.handout_dir(a) / "hidden"
+
+    def mutants_path(self, a: str) -> Path:
+        return self.handout_dir(a) / "mutants.py"
+
+    def examples_dir(self, a: str) -> Path:
+        return self.handout_dir(a) / "examples"
+
+    def is_instructor_only(self, a: str, path: Path) -> bool:
+        """True for the files of ``assignments/<a>/`` that never ship to students."""
+        rel = path.relative_to(self.handout_dir(a))
+        return rel.parts[0] in INSTRUCTOR_ONLY or "__pycache__" in rel.parts
 
     def release_dir(self, variant: str, a: str) -> Path:
         return self.root / "release" / variant / a

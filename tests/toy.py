@@ -253,7 +253,7 @@ def write_course(root: Path, hidden_tests: str = HIDDEN_TESTS, grading: str = GR
         "reference/a99_toy/toy.py": REFERENCE,
         "assignments/a99_toy/README.md": "# Toy\n\nA toy assignment.\n",
         "assignments/a99_toy/test_toy.py": PUBLIC_TESTS,
-        "autograder/hidden/a99_toy/test_hidden.py": hidden_tests,
+        "assignments/a99_toy/hidden/test_hidden.py": hidden_tests,
     }
     for rel, text in files.items():
         path = root / rel

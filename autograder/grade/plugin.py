@@ -187,7 +187,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def _is_public(item, state) -> bool:
-    return state.course.handout_dir(state.assignment.id) in Path(item.path).parents
+    return Path(item.path).parent == state.course.handout_dir(state.assignment.id)
 
 
 def _planned_rows(state) -> list[dict]:

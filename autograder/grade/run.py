@@ -1,6 +1,6 @@
 """Grade one submission: run the trusted pytest process and make sure results.json exists.
 
-The hidden tests (``autograder/hidden/<id>/``) and the instructor's copy of the public tests
+The hidden tests (``assignments/<id>/hidden/``) and the instructor's copy of the public tests
 (``assignments/<id>/test_*.py``, never the student's copy) run in a fresh pytest process
 with the grading plugin, forked from the warm zygote when it runs (``zygote.py``). If that process dies before writing results.json, every planned
 test is recorded as "not run" with the reason, from the manifest written at collection.

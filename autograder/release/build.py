@@ -64,7 +64,7 @@ def build(course: config.Course, aid: str, variant: str) -> dict[str, str]:
     handout_dir = course.handout_dir(aid)
     if not (handout_dir / "README.md").is_file():
         raise config.ConfigError(f"{_rel(course, handout_dir)}/README.md (the handout) is missing")
-    for path in sorted(p for p in handout_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in handout_dir.rglob("*") if p.is_file() and not course.is_instructor_only(aid, p)):
         rel = path.relative_to(handout_dir)
         target = rel.relative_to("given").as_posix() if rel.parts[0] == "given" else rel.as_posix()
         files[target] = _render_given(path, _rel(course, path), variant, cmd)

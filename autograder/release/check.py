@@ -98,7 +98,7 @@ def _secrets(course: config.Course, ids: list[str]) -> dict[str, tuple[str, str]
             for line in path.read_text(encoding="utf-8").splitlines():
                 secret.setdefault(line.strip(), (aid, f"a hidden test ({path.relative_to(course.root)})"))
         for path in course.handout_dir(aid).rglob("*"):
-            if path.is_file():
+            if path.is_file() and not course.is_instructor_only(aid, path):
                 public.update(l.strip() for l in path.read_text(encoding="utf-8").splitlines())
     for path in build.HARNESS_DIR.glob("*.py"):
         public.update(l.strip() for l in path.read_text(encoding="utf-8").splitlines())

@@ -40,11 +40,10 @@ def config_digest(course: config.Course, aid: str) -> str:
     """Digest of every file that can change a grade of ``aid``."""
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
-    hidden = package / "hidden"
     files = [course.root / "grading.toml"]
-    for folder in (course.reference_dir(aid), course.handout_dir(aid), course.hidden_dir(aid)):
+    for folder in (course.reference_dir(aid), course.handout_dir(aid)):
         files += sorted(folder.rglob("*"))
-    files += sorted(p for p in package.rglob("*.py") if hidden not in p.parents)
+    files += sorted(package.rglob("*.py"))
     for path in files:
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.as_posix().encode())

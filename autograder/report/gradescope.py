@@ -80,8 +80,8 @@ def build(course: config.Course, aid: str, variant: str, output: Path) -> Path:
             rel = path.relative_to(folder)
             if not path.is_file() or "__pycache__" in rel.parts:
                 continue
-            if folder == package and rel.parts[0] == "hidden" and len(rel.parts) > 2 and rel.parts[1] != aid:
-                continue                       # other assignments' hidden tests stay out
+            if folder == course.handout_dir(aid) and rel.parts[0] in ("mutants.py", "examples"):
+                continue                       # the instructor's mutants and examples stay out
             files[f"{prefix}/{rel.as_posix()}"] = path
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zf:

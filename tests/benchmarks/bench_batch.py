@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_batch.py [--n 50]
 
-The class cycles through the reference, every mutant in tests/mutants/a03_attention.py and
+The class cycles through the reference, every mutant in assignments/a03_attention/mutants.py and
 the untouched standard release (each copy made unique). Prints throughput, and the
 per-submission overhead beyond the tests' own compute (wall time per submission minus the
 time tests spent in their calls, worker start-up excluded).
@@ -22,7 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import config  # noqa: E402
 from autograder.grade import batch  # noqa: E402
-from tests.mutants.a03_attention import MUTANTS  # noqa: E402
+from autograder.harness import local  # noqa: E402
+
+MUTANTS = local.load_file("_a03_mutants", ROOT / "assignments" / "a03_attention" / "mutants.py").MUTANTS
 
 
 def make_class(course, folder: Path, n: int) -> list[Path]:

@@ -1,6 +1,6 @@
 """Mutants of reference/a03_attention/attention.py: the mistakes students make."""
 
-from . import Mutant
+from autograder.grade.mutant import Mutant
 
 M = Mutant
 MUTANTS = [

@@ -1,6 +1,6 @@
 """Mutants of reference/a01_tokenization/tokenizer.py: the mistakes students make."""
 
-from . import Mutant
+from autograder.grade.mutant import Mutant
 
 M = Mutant
 SLOW_TRAINER = (  # counts every occurrence of every pre-token instead of each distinct one once

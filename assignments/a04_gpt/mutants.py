@@ -1,6 +1,6 @@
 """Mutants of reference/a04_gpt/gpt.py: the mistakes students make building GPT-2."""
 
-from . import Mutant
+from autograder.grade.mutant import Mutant
 
 M = Mutant
 MUTANTS = [
