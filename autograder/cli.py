@@ -29,7 +29,11 @@ def _profile(course: config.Course, name: str) -> str:
             raise config.ConfigError(f"--profile {name!r}: grading.toml has {', '.join(course.profiles)}")
         return name
     import torch
-    return "gpu" if torch.cuda.is_available() else "cpu"
+    available = {"cpu": True, "cuda": torch.cuda.is_available()}
+    for profile in course.profiles.values():
+        if available[profile.device]:
+            return profile.name
+    raise config.ConfigError(f"--profile auto: no profile's device is available here ({', '.join(course.profiles)})")
 
 
 def _out(course: config.Course, aid: str, out: str | None) -> Path:
@@ -167,7 +171,7 @@ def main(argv=None) -> int:
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     p.add_argument("--variant", default="standard")
-    p.add_argument("--profile", default="auto", help="cpu, gpu or auto (gpu when CUDA is available)")
+    p.add_argument("--profile", default="auto", help="a profile of grading.toml, or auto: the first whose device is available here")
     p.add_argument("--out", help="results folder (default: out/<assignment>)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
     p.add_argument("--regrade", action="store_true", help="grade again even if unchanged since the last grading")

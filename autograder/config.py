@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ASSIGNMENT_ID = re.compile(r"^a\d\d_[a-z0-9_]+$")
@@ -47,6 +47,9 @@ class Profile:
     sandbox: str = "auto"     # auto: bubblewrap when it works; required: refuse without; off
 
 
+Bar = float | tuple[float, float]
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
@@ -54,6 +57,12 @@ class Task:
     points: float
     timeout_s: float
     variants: tuple[str, ...]
+    bars: dict[str, dict[str, Bar]] = field(default_factory=dict)   # name -> {profile or "*": value}
+
+    def bars_for(self, profile: str) -> dict[str, Bar]:
+        """The task's numeric bars (speed factors, memory caps, loss bands) on ``profile``."""
+        return {name: by[profile] if profile in by else by["*"] for name, by in self.bars.items()
+                if profile in by or "*" in by}
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,8 @@ class Assignment:
     title: str
     module: str
     tasks: dict[str, Task]
-    requires: tuple[str, ...] = ()   # assignments whose solutions ship as given code
+    requires: tuple[str, ...] = ()   # as written in grading.toml
+    needs: tuple[str, ...] = ()      # the transitive closure of requires, dependencies first
 
     def tasks_for(self, variant: str) -> dict[str, Task]:
         return {k: t for k, t in self.tasks.items() if variant in t.variants}
@@ -113,8 +123,9 @@ class Course:
         return self.root / "release" / variant / a
 
     def given_modules(self, a: str) -> dict[str, str]:
-        """``{module file name: required assignment}`` of the solutions ``a`` ships as given code."""
-        return {f"{self.assignments[r].module}.py": r for r in self.assignments[a].requires}
+        """``{module file name: required assignment}`` of the solutions ``a`` ships as given code:
+        every assignment it requires, directly or through another, once each."""
+        return {f"{self.assignments[r].module}.py": r for r in self.assignments[a].needs}
 
 
 # ----------------------------------------------------------------------------- schema
@@ -161,6 +172,23 @@ def _positive(value, path: str, allow_zero: bool = False):
     return value
 
 
+def _bar(value, path: str, profiles: dict) -> dict[str, Bar]:
+    """A bar: a number, a band ``[low, high]``, or a table of those keyed by profile name."""
+    if isinstance(value, dict):
+        for name in value:
+            if name not in profiles:
+                raise ConfigError(f"{path}.{name}: not a profile (grading.toml has {', '.join(profiles)})")
+        return {name: _bar(v, f"{path}.{name}", profiles)["*"] for name, v in value.items()}
+    if isinstance(value, NUMBER) and not isinstance(value, bool):
+        return {"*": value}
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, NUMBER) and not isinstance(v, bool)
+                                                           for v in value):
+        if not value[0] < value[1]:
+            raise ConfigError(f"{path}: a band [low, high] needs low < high, got {value}")
+        return {"*": (float(value[0]), float(value[1]))}
+    raise ConfigError(f"{path}: expected a number, a band [low, high], or a table of them by profile; got {value!r}")
+
+
 REQUIRED = object()
 COURSE = {"name": ((str,), REQUIRED), "variants": ((list,), REQUIRED),
           "startup_timeout_s": (NUMBER, 120), "test_timeout_s": (NUMBER, 30),
@@ -173,7 +201,7 @@ PROFILE = {"device": ((str,), REQUIRED), "timeout_scale": (NUMBER, 1.0), "thread
 ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
               "timeout_s": (NUMBER, None), "requires": ((list,), []), "tasks": ((dict,), REQUIRED)}
 TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
-        "variants": ((list,), None)}
+        "variants": ((list,), None), "bars": ((dict,), {})}
 TOP = {"course": ((dict,), REQUIRED), "profiles": ((dict,), REQUIRED), "assignments": ((dict,), REQUIRED)}
 
 
@@ -204,9 +232,8 @@ def parse(data: dict, root: Path) -> Course:
             _positive(value, f"profiles.{name}.limits.{key}")
         profiles[name] = Profile(name, p["device"], float(_positive(p["timeout_scale"], f"profiles.{name}.timeout_scale")),
                                  _positive(p["threads"], f"profiles.{name}.threads"), Limits(**limits), p["sandbox"])
-    for required in ("cpu", "gpu"):
-        if required not in profiles:
-            raise ConfigError(f"profiles.{required}: required profile is missing")
+    if not profiles:
+        raise ConfigError("profiles: at least one runner profile is required")
 
     assignments = {}
     for aid, table in top["assignments"].items():
@@ -226,7 +253,8 @@ def parse(data: dict, root: Path) -> Course:
             tasks[tid] = Task(
                 id=tid, title=t["title"], points=float(_positive(t["points"], f"{tpath}.points", allow_zero=True)),
                 timeout_s=float(_positive(t["timeout_s"], f"{tpath}.timeout_s") or default_timeout),
-                variants=_string_list(t["variants"], f"{tpath}.variants", variants) if t["variants"] is not None else variants)
+                variants=_string_list(t["variants"], f"{tpath}.variants", variants) if t["variants"] is not None else variants,
+                bars={name: _bar(value, f"{tpath}.bars.{name}", profiles) for name, value in t["bars"].items()})
         if not tasks:
             raise ConfigError(f"{path}.tasks: an assignment needs at least one task")
         assignments[aid] = Assignment(aid, a["title"], a["module"], tasks,
@@ -236,13 +264,33 @@ def parse(data: dict, root: Path) -> Course:
         for required in a.requires:
             if required not in assignments or required == aid:
                 raise ConfigError(f"assignments.{aid}.requires: {required!r} is not another assignment in grading.toml")
-            if assignments[required].module == a.module:
-                raise ConfigError(f"assignments.{aid}.requires: {required!r} has the same module name {a.module!r}")
+    assignments = {aid: replace(a, needs=_closure(aid, assignments)) for aid, a in assignments.items()}
+    for aid, a in assignments.items():
+        modules = {assignments[r].module: r for r in a.needs}
+        if a.module in modules:
+            raise ConfigError(f"assignments.{aid}.requires: {modules[a.module]!r} has the same module name {a.module!r}")
     return Course(root=root, name=course["name"], variants=variants,
                   startup_timeout_s=float(course["startup_timeout_s"]),
                   public_visibility=course["public_visibility"], hidden_visibility=course["hidden_visibility"],
                   hidden_feedback=course["hidden_feedback"],
                   profiles=profiles, assignments=assignments)
+
+
+def _closure(aid: str, assignments: dict[str, Assignment]) -> tuple[str, ...]:
+    """Everything ``aid`` requires, directly or not, each after what it requires itself."""
+    order: list[str] = []
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        for required in assignments[node].requires:
+            if required in path:
+                cycle = " -> ".join((*path[path.index(required):], required))
+                raise ConfigError(f"assignments.{node}.requires: a cycle ({cycle})")
+            visit(required, (*path, required))
+            if required not in order:
+                order.append(required)
+
+    visit(aid, (aid,))
+    return tuple(order)
 
 
 def find_root(start: Path | None = None) -> Path:

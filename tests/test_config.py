@@ -33,7 +33,12 @@ def test_the_course_file_is_valid(course):
     (lambda d: d["profiles"]["cpu"].update(device="tpu"), "profiles.cpu.device: expected 'cpu' or 'cuda'"),
     (lambda d: d["profiles"]["cpu"]["limits"].update(memory_gb=4), "profiles.cpu.limits.memory_gb: unknown key"),
     (lambda d: d["profiles"]["cpu"]["limits"].update(memory_mb=-1), "profiles.cpu.limits.memory_mb: must be > 0"),
-    (lambda d: d["profiles"].pop("gpu"), "profiles.gpu: required profile is missing"),
+    (lambda d: d.update(profiles={}), "profiles: at least one runner profile is required"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(bars={"speed": "fast"}), "assignments.a03_attention.tasks.sdpa.bars.speed: expected a number, a band"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(bars={"band": [2, 1]}), "assignments.a03_attention.tasks.sdpa.bars.band: a band [low, high] needs low < high"),
+    (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(bars={"steps": {"tpu": 3}}), "assignments.a03_attention.tasks.sdpa.bars.steps.tpu: not a profile"),
+    (lambda d: d["assignments"]["a04_gpt"].update(requires=["a04_gpt"]), "assignments.a04_gpt.requires: 'a04_gpt' is not another assignment"),
+    (lambda d: d["assignments"]["a03_attention"].update(requires=["a04_gpt"]), "a cycle (a03_attention -> a04_gpt -> a03_attention)"),
     (lambda d: d["assignments"]["a03_attention"].update(module="nope"), "assignments.a03_attention.module: reference/a03_attention/nope.py does not exist"),
     (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(points="6"), "assignments.a03_attention.tasks.sdpa.points: expected int or float"),
     (lambda d: d["assignments"]["a03_attention"]["tasks"]["sdpa"].update(weight=1), "assignments.a03_attention.tasks.sdpa.weight: unknown key"),
@@ -57,3 +62,20 @@ def test_load_reports_toml_syntax_and_path(tmp_path):
 def test_unknown_assignment_lists_the_known_ones(course):
     with pytest.raises(config.ConfigError, match="unknown assignment 'a03' .*a03_attention"):
         course.assignment("a03")
+
+
+def test_requires_is_closed_transitively_dependencies_first(tmp_path):
+    data = copy.deepcopy(DATA)
+    data["assignments"]["a01_tokenization"]["requires"] = ["a04_gpt"]
+    course = config.parse(data, ROOT)
+    assert course.assignment("a01_tokenization").needs == ("a03_attention", "a04_gpt")
+    assert course.given_modules("a01_tokenization") == {"attention.py": "a03_attention", "gpt.py": "a04_gpt"}
+
+
+def test_bars_resolve_per_profile():
+    data = copy.deepcopy(DATA)
+    data["assignments"]["a03_attention"]["tasks"]["sdpa"]["bars"] = {
+        "factor": 2, "band": {"cpu": [1.0, 2.5], "gpu": [0.5, 1]}, "steps": {"gpu": 10}}
+    task = config.parse(data, ROOT).assignment("a03_attention").tasks["sdpa"]
+    assert task.bars_for("cpu") == {"factor": 2.0, "band": (1.0, 2.5)}
+    assert task.bars_for("gpu") == {"factor": 2.0, "band": (0.5, 1.0), "steps": 10.0}

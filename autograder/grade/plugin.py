@@ -39,6 +39,7 @@ from .submission import SubmissionProblem, stage
 STATE = pytest.StashKey["State"]()
 REPORTS = pytest.StashKey[dict]()
 TASK = pytest.StashKey[str]()
+RECORDED = pytest.StashKey[dict]()
 
 
 class Unloadable:
@@ -213,7 +214,7 @@ def student(request):
 def reference_module(request):
     state = _state(request)
     aid, module = state.assignment.id, state.assignment.module
-    folders = [str(state.course.reference_dir(a)) for a in (aid, *state.assignment.requires)]
+    folders = [str(state.course.reference_dir(a)) for a in (aid, *state.assignment.needs)]
     sys.path[:0] = folders                      # the reference imports its required solutions
     try:
         return local.load_file(f"_reference_{module}", state.course.reference_dir(aid) / f"{module}.py")
@@ -241,6 +242,37 @@ def seed(request) -> int:
 def gen(seed):
     import torch
     return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture
+def record(request):
+    """``record(key, value)``: keep a JSON-able fact of this test (a trusted measurement, the
+    student's reported curve) in its results.json entry, under ``extra_data.recorded``."""
+    store = request.node.stash.setdefault(RECORDED, {})
+
+    def _record(key: str, value) -> None:
+        store[key] = json.loads(json.dumps(value))
+    return _record
+
+
+@pytest.fixture
+def bars(request, record) -> dict:
+    """This task's numeric bars from grading.toml (``tasks.<id>.bars``), for the graded profile;
+    the values used are recorded with the test's result."""
+    state = _state(request)
+    task = state.assignment.tasks[request.node.stash[TASK]]
+    values = task.bars_for(state.profile.name)
+    record("bars", values)
+    return _Bars(values, f"assignments.{state.assignment.id}.tasks.{task.id}.bars", state.profile.name)
+
+
+class _Bars(dict):
+    def __init__(self, values: dict, path: str, profile: str):
+        super().__init__(values)
+        self.path, self.profile = path, profile
+
+    def __missing__(self, name: str):
+        raise KeyError(f"{self.path}.{name} is not in grading.toml (for profile {self.profile!r})")
 
 
 @pytest.fixture(autouse=True)
@@ -303,7 +335,7 @@ def pytest_sessionfinish(session, exitstatus):
         outcome, message, seconds = classify(item)
         row = rows[item.nodeid]
         tested.append(scoring.TestResult(item.nodeid, item.name, row["task"], row["public"], outcome,
-                                         message, seconds, row["max_score"]))
+                                         message, seconds, row["max_score"], item.stash.get(RECORDED, {})))
     titles = {t: v.title for t, v in state.assignment.tasks_for(state.variant).items()
               if state.only is None or t in state.only}
     import torch

@@ -6,7 +6,7 @@ a test scores its share only when it passed. Every outcome other than ``passed``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 OUTCOMES = {           # outcome -> the headline a student reads before the message
     "passed": "PASSED",
@@ -30,6 +30,7 @@ class TestResult:
     message: str
     duration_s: float
     max_score: float
+    recorded: dict = field(default_factory=dict)    # what the test recorded (bars, trusted measurements)
 
     @property
     def score(self) -> float:

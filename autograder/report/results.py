@@ -43,7 +43,7 @@ def build(*, assignment: str, variant: str, results: list[TestResult], tasks: di
             "status": status, "output": output, "output_format": "text",
             "visibility": public_visibility if r.public else hidden_visibility, "tags": [r.task],
             "extra_data": {"task": r.task, "outcome": r.outcome, "public": r.public, "nodeid": r.nodeid,
-                           "duration_s": round(r.duration_s, 3)}})
+                           "duration_s": round(r.duration_s, 3), **({"recorded": r.recorded} if r.recorded else {})}})
     return {
         "score": total, "execution_time": round(execution_time, 2),
         "output": summary(assignment, variant, tasks, total, max_total), "output_format": "text",
