@@ -1,6 +1,7 @@
 """Command line: ``autograder <command>`` (also ``python -m autograder``).
 
     autograder release [ASSIGNMENT...] [--check]
+    autograder bundle ASSIGNMENT [--variant V] [--output FILE]
     autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR]
     autograder export ASSIGNMENT --csv FILE [--out DIR]
     autograder feedback ASSIGNMENT [--out DIR]
@@ -56,6 +57,18 @@ def cmd_release(course: config.Course, args) -> int:
     for path in touched:
         print(f"wrote {path.relative_to(course.root)}")
     print(f"release: {len(touched)} file(s) changed")
+    return 0
+
+
+def cmd_bundle(course: config.Course, args) -> int:
+    from .release import build
+    course.assignment(args.assignment)
+    if args.variant not in course.variants:
+        raise config.ConfigError(f"--variant {args.variant!r}: grading.toml has {', '.join(course.variants)}")
+    output = Path(args.output or course.root / "out" / f"{args.assignment}-{args.variant}.zip")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(build.bundle(course, args.assignment, args.variant))
+    print(f"wrote {output}: one self-contained folder {args.assignment}/ (unzip, then `pytest` inside it)")
     return 0
 
 
@@ -167,6 +180,11 @@ def main(argv=None) -> int:
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     p.add_argument("--check", action="store_true", help="fail if release/ is stale or leaks solutions")
 
+    p = sub.add_parser("bundle", help="one assignment's release as a self-contained zip for students")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--variant", default="standard")
+    p.add_argument("--output", metavar="FILE")
+
     p = sub.add_parser("grade", help="grade submissions (folders or .zip files, or one folder of them)")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
@@ -199,7 +217,7 @@ def main(argv=None) -> int:
     from .grade.launch import IsolationError
     try:
         course = config.load(args.course)
-        return {"release": cmd_release, "grade": cmd_grade, "export": cmd_export, "feedback": cmd_feedback,
+        return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export, "feedback": cmd_feedback,
                 "gradescope": cmd_gradescope, "sandbox": cmd_sandbox}[args.command](course, args)
     except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """grading.toml validation: every error names the key."""
 
 import copy
+import shutil
 import tomllib
 
 import pytest
@@ -79,3 +80,49 @@ def test_bars_resolve_per_profile():
     task = config.parse(data, ROOT).assignment("a03_attention").tasks["sdpa"]
     assert task.bars_for("cpu") == {"factor": 2.0, "band": (1.0, 2.5)}
     assert task.bars_for("gpu") == {"factor": 2.0, "band": (0.5, 1.0), "steps": 10.0}
+
+
+def digest_after(tmp_path, edit, aid, profile="cpu"):
+    """The grade digest of ``aid`` in a copy of the course, before and after ``edit(root)``."""
+    from autograder.grade.digest import grade_digest
+    root = tmp_path / "course"
+    root.mkdir()
+    for name in ("grading.toml", "reference", "assignments"):
+        src = ROOT / name
+        (shutil.copytree(src, root / name) if src.is_dir() else shutil.copy(src, root / name))
+    before = grade_digest(config.load(root), aid, profile)
+    edit(root)
+    return before, grade_digest(config.load(root), aid, profile)
+
+
+def append(path, text):
+    path.write_text(path.read_text() + text)
+
+
+@pytest.mark.parametrize("edit, aid, changes", [
+    (lambda r: append(r / "reference/a03_attention/attention.py", "\n# edited\n"), "a04_gpt", True),
+    (lambda r: append(r / "assignments/a04_gpt/hidden/test_mlp.py", "\n# edited\n"), "a04_gpt", True),
+    (lambda r: (r / "grading.toml").write_text((r / "grading.toml").read_text().replace(
+        'title = "Feed-forward block"\npoints = 2', 'title = "Feed-forward block"\npoints = 3')), "a04_gpt", True),
+    (lambda r: (r / "grading.toml").write_text((r / "grading.toml").read_text().replace(
+        'title = "Feed-forward block"\npoints = 2', 'title = "Feed-forward block"\npoints = 3')), "a03_attention", False),
+    (lambda r: append(r / "grading.toml", "\n# a comment\n"), "a03_attention", False),
+    (lambda r: append(r / "reference/a04_gpt/gpt.py", "\n# edited\n"), "a03_attention", False),
+    (lambda r: append(r / "assignments/a03_attention/mutants.py", "\n# edited\n"), "a03_attention", False),
+], ids=["a03-reference-regrades-a04", "a04-hidden-test", "a04-points-regrade-a04", "a04-points-keep-a03",
+        "comment", "a04-reference-keeps-a03", "mutants"])
+def test_grade_digest_covers_what_decides_a_grade(tmp_path, edit, aid, changes):
+    before, after = digest_after(tmp_path, edit, aid)
+    assert (before != after) == changes
+
+
+def test_grade_digest_ignores_where_the_course_lives(tmp_path):
+    from autograder.grade.digest import grade_digest
+    digests = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        for part in ("grading.toml", "reference", "assignments"):
+            src = ROOT / part
+            (shutil.copytree(src, tmp_path / name / part) if src.is_dir() else shutil.copy(src, tmp_path / name / part))
+        digests.append(grade_digest(config.load(tmp_path / name), "a04_gpt", "cpu"))
+    assert digests[0] == digests[1]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import nbformat
 import pytest
@@ -14,7 +16,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata, ClearSolutions
 
 from autograder import config
-from autograder.release import check
+from autograder.release import build, check, variants
 from tests.conftest import ROOT
 
 AIDS = list(config.load(ROOT).assignments)
@@ -78,19 +80,54 @@ def test_notebooks_pass_nbgrader_validation(course, variant):
     ClearSolutions().preprocess(nb, {})            # nbgrader's own stage accepts the cells too
 
 
-@pytest.mark.parametrize("variant", ["standard", "hardmode"])
-def test_public_tests_run_with_plain_pytest_and_no_autograder(course, tmp_path, variant):
-    """The release folder needs only the runtime dependencies: `autograder` is made
-    unimportable, and every public test must fail with NotImplementedError."""
-    folder = tmp_path / variant
-    shutil.copytree(course.release_dir(variant, "a03_attention"), folder)
+def plain_pytest(folder):
+    """pytest run in ``folder`` as a student would, with `autograder` made unimportable."""
     code = ("import sys; sys.modules['autograder'] = None; import pytest; "
             "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-rf']))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "COLUMNS": "400"})
-    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
-    assert failed and all("NotImplementedError: a03_attention." in line for line in failed), proc.stdout[-3000:]
-    assert "passed" not in proc.stdout.splitlines()[-1] and "error" not in proc.stdout.splitlines()[-1]
+    return proc.stdout
+
+
+@pytest.mark.parametrize("variant", ["standard", "hardmode"])
+def test_public_tests_run_in_a_copy_of_the_release_tree(course, tmp_path, variant):
+    """release/ as students clone it: a04 finds the shared runtime and a03's given solution
+    above its folder, and every public test fails with NotImplementedError alone."""
+    shutil.copytree(course.root / "release", tmp_path / "release")
+    out = plain_pytest(tmp_path / "release" / variant / "a04_gpt")
+    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
+    assert failed and all("NotImplementedError: a04_gpt." in line for line in failed), out[-3000:]
+    assert "passed" not in out.splitlines()[-1] and "error" not in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("variant", ["standard", "hardmode"])
+def test_a_bundle_is_one_self_contained_folder(course, tmp_path, variant):
+    """`autograder bundle`: one folder, nothing else; the stubs fail every public test, and
+    with the solution in place every public test passes."""
+    with zipfile.ZipFile(io.BytesIO(build.bundle(course, "a04_gpt", variant))) as zf:
+        assert {name.split("/")[0] for name in zf.namelist()} == {"a04_gpt"}
+        zf.extractall(tmp_path)
+    folder = tmp_path / "a04_gpt"
+    assert (folder / "attention.py").is_file() and (folder / "_harness" / "pytest_local.py").is_file()
+    out = plain_pytest(folder)
+    assert "passed" not in out.splitlines()[-1] and "failed" in out.splitlines()[-1], out[-2000:]
+    ref = course.reference_dir("a04_gpt") / "gpt.py"
+    (folder / "gpt.py").write_text(variants.render(ref.read_text(), variant, "gpt.py", solved=True))
+    out = plain_pytest(folder)
+    assert "failed" not in out.splitlines()[-1] and "passed" in out.splitlines()[-1], out[-2000:]
+
+
+def test_grading_computes_the_release_digests_from_the_sources(course):
+    for aid in course.assignments:
+        for variant in course.variants:
+            info = json.loads(build.student_module(course, aid, variant)["assignment.json"])
+            assert build.released_digests(course, aid, variant) == info["released"]
+
+
+def test_the_release_holds_each_shared_piece_once(course):
+    files = [p.relative_to(course.root / "release") for p in (course.root / "release").rglob("*.py")]
+    assert sum(p.name == "codec.py" for p in files) == 1
+    assert sum(p.name == "attention.py" for p in files) == len(course.variants) * 2   # a03's own, and given once
 
 
 def test_cli_release_check_exit_status():

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..report.gradebook import Gradebook, config_digest
+from ..report.gradebook import Gradebook
 from ..report.results import points
 from . import run
+from .digest import grade_digest
 from .submission import digest_path
 
 
@@ -58,7 +59,7 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
     try:
-        common = {"assignment": aid, "config_sha256": config_digest(course, aid), "variant": variant, "profile": profile}
+        common = {"assignment": aid, "config_sha256": grade_digest(course, aid, profile), "variant": variant, "profile": profile}
         todo = []
         for path, student in zip(paths, names):
             key = dict(common, student=student, submission_sha256=digest_path(path))

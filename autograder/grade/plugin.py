@@ -31,6 +31,7 @@ import pytest
 
 from .. import config as course_config
 from ..harness import local
+from ..release import build
 from ..report import results as results_doc
 from . import launch, scoring
 from .seam import StudentError, SubmissionUnloadable, WorkerSubmission
@@ -90,11 +91,13 @@ class State:
     def _start(self):
         aid, module = self.assignment.id, self.assignment.module
         adapters = self.course.handout_dir(aid) / "adapters.py"
-        release = self.course.release_dir(self.variant, aid)
-        released = json.loads((release / "_harness" / "assignment.json").read_text())["released"] \
-            if (release / "_harness" / "assignment.json").is_file() else None
+        released = build.released_digests(self.course, aid, self.variant)     # from the sources, not release/
+        given = {}
+        for name, text in build.given_modules(self.course, aid, self.variant).items():
+            given[name] = self._stage_dir / "given" / name
+            given[name].parent.mkdir(parents=True, exist_ok=True)
+            given[name].write_text(text, encoding="utf-8")
         try:
-            given = {name: release / name for name in self.course.given_modules(aid)}
             self.staged = stage(self.submission, module, adapters if adapters.is_file() else None,
                                 released, self._stage_dir / "stage", given)
         except SubmissionProblem as exc:

@@ -5,8 +5,9 @@ The folder's ``conftest.py`` star-imports this module. ``pytest`` then tests whi
 forces one), through the ``student`` fixture: ``student.some_function(...)`` calls your
 code with the same argument and result conventions the grader uses.
 
-``assignment.json`` beside this file names the module and holds digests of the released
-stubs (so an untouched file can be told from your work).
+The folder's ``conftest.py`` sets ``FOLDER`` before the star-import; its
+``assignment.json`` names the module and holds digests of the released stubs (so an
+untouched file can be told from your work).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import pytest
 
 from . import local, source
 
-_INFO = json.loads((Path(__file__).parent / "assignment.json").read_text())
-_FOLDER = Path(__file__).resolve().parent.parent
+FOLDER: Path = Path.cwd()          # set by the release folder's conftest.py
+
+
+def _info() -> dict:
+    return json.loads((FOLDER / "assignment.json").read_text())
 
 
 def pytest_addoption(parser):
     parser.addoption("--source", choices=["auto", "py", "ipynb"], default="auto",
-                     help=f"which file to test: {_INFO['module']}.py or {_INFO['module']}.ipynb "
+                     help=f"which file to test: {_info()['module']}.py or {_info()['module']}.ipynb "
                           "(default: the one you changed)")
 
 
@@ -34,10 +38,10 @@ def pytest_configure(config):
 
 
 def _chosen(config) -> source.Source:
-    module, forced = _INFO["module"], config.getoption("--source")
+    module, forced = _info()["module"], config.getoption("--source")
     if forced == "auto":
-        return source.choose(_FOLDER, module, _INFO["released"])
-    path = _FOLDER / f"{module}.{forced}"
+        return source.choose(FOLDER, module, _info()["released"])
+    path = FOLDER / f"{module}.{forced}"
     text = source.read_text(path)
     return source.Source(path, text if forced == "py" else source.notebook_code(text, path.name))
 
@@ -46,8 +50,8 @@ def pytest_report_header(config):
     try:
         chosen = _chosen(config)
     except source.SourceError as exc:
-        return f"{_INFO['assignment']}: {exc}"
-    return f"{_INFO['assignment']}: testing {chosen.path.name}" + (f" ({chosen.note})" if chosen.note else "")
+        return f"{_info()['assignment']}: {exc}"
+    return f"{_info()['assignment']}: testing {chosen.path.name}" + (f" ({chosen.note})" if chosen.note else "")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -64,10 +68,10 @@ def student(pytestconfig):
     """Your submission: ``student.op(...)`` calls function ``op`` of your module, or the
     adapter ``op`` in adapters.py, exactly as the grader does."""
     chosen = _chosen(pytestconfig)
-    name = _INFO["module"]
+    name = _info()["module"]
     if chosen.path.suffix == ".py":
         module = local.load_file(name, chosen.path)
     else:
         module = local.load_module(name, chosen.code, f"{chosen.path.name} (code cells)")
-    adapters = local.load_file("adapters", _FOLDER / "adapters.py") if (_FOLDER / "adapters.py").exists() else None
+    adapters = local.load_file("adapters", FOLDER / "adapters.py") if (FOLDER / "adapters.py").exists() else None
     return local.LocalSubmission(module, adapters)

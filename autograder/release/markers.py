@@ -41,6 +41,11 @@ class Region:
     block: str | None = None   # enclosing variant block, if any
 
 
+def indent(line: str) -> int:
+    """The width of a line's leading whitespace."""
+    return len(line) - len(line.lstrip())
+
+
 def marker(line: str) -> tuple[str, str] | None:
     """``("BEGIN" | "END", kind)`` if ``line`` is a marker line, else None."""
     m = MARKER.match(line)

@@ -13,23 +13,19 @@ from __future__ import annotations
 import re
 
 from .cells import task_at
-from .markers import MarkerError
+from .markers import MarkerError, indent
 
 DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
 CLASS = re.compile(r"^(\s*)class\s+(\w+)")
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
 def owner(lines: list[str], index: int) -> str | None:
     """``Class.method`` or ``function`` enclosing line ``index``, or None at module level."""
-    depth, func = _indent(lines[index]), None
+    depth, func = indent(lines[index]), None
     for line in reversed(lines[:index]):
-        if not line.strip() or _indent(line) >= depth:
+        if not line.strip() or indent(line) >= depth:
             continue
-        depth = _indent(line)           # an enclosing statement
+        depth = indent(line)           # an enclosing statement
         if func is None and (m := DEF.match(line)):
             func = m.group(2)
         elif func is not None and (m := CLASS.match(line)):
@@ -50,7 +46,7 @@ def make_stub(assignment: str, path: str):
         name = owner(lines, index)
         if name is None:
             raise MarkerError(path, index + 1, "SOLUTION region outside a function would raise on import")
-        pad = lines[index][: _indent(lines[index])]
+        pad = lines[index][: indent(lines[index])]
         return [f"{pad}# YOUR CODE HERE",
                 f'{pad}raise NotImplementedError("{assignment}.{task}: implement {name}")']
     return stub

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import markers
+from .markers import indent
 
 Stub = Callable[[list[str], int], list[str]]
 
@@ -65,15 +66,11 @@ def render(text: str, variant: str, path: str, stub: Stub | None = None, solved:
     return text
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
 def _fit(stub: list[str], out: list[str]) -> list[str]:
     """Dedent ``stub`` to the last kept statement when that one is less indented."""
     previous = next((line for line in reversed(out) if line.strip()), None)
-    have = _indent(stub[0])
-    if previous is None or previous.rstrip().endswith(":") or _indent(previous) >= have:
+    have = indent(stub[0])
+    if previous is None or previous.rstrip().endswith(":") or indent(previous) >= have:
         return stub
-    cut = have - _indent(previous)
+    cut = have - indent(previous)
     return [line[cut:] for line in stub]

@@ -1,7 +1,7 @@
 """The gradebook: every grade ever given, in SQLite (WAL mode, one writer).
 
 A grade is keyed by assignment, student, the digest of the submission's content, the
-digest of everything that decides a grade (``config_digest``: grading.toml, the
+digest of everything that decides a grade (``grade.digest``: grading.toml, the
 assignment's reference, handout, public and hidden tests, and the grader's own code),
 variant and profile. Re-grading an unchanged submission under unchanged tests finds its
 key and is skipped. ``current`` points each student at the grade of the submission they
@@ -14,13 +14,10 @@ exports read meanwhile).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
-from .. import config
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS grades (
@@ -34,21 +31,6 @@ CREATE TABLE IF NOT EXISTS current (
     config_sha256 TEXT NOT NULL, variant TEXT NOT NULL, profile TEXT NOT NULL,
     PRIMARY KEY (assignment, student));
 """
-
-
-def config_digest(course: config.Course, aid: str) -> str:
-    """Digest of every file that can change a grade of ``aid``."""
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    files = [course.root / "grading.toml"]
-    for folder in (course.reference_dir(aid), course.handout_dir(aid)):
-        files += sorted(folder.rglob("*"))
-    files += sorted(package.rglob("*.py"))
-    for path in files:
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.as_posix().encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 class Gradebook:
@@ -76,7 +58,7 @@ class Gradebook:
         row = dict(key, score=document["score"], max_score=extra.get("max_score", 0.0), device=extra.get("device"),
                    torch=extra.get("torch"), seed=extra.get("seed"),
                    isolation=json.dumps(extra.get("isolation", {})),
-                   graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
                    results=json.dumps(document))
         with self.db:
             self.db.execute(

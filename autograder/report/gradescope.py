@@ -50,13 +50,13 @@ fi
 COPIED = ("pyproject.toml", "README.md")
 
 
-def reduced_grading_toml(text: str, aid: str) -> str:
-    """grading.toml without the tables of other assignments."""
+def reduced_grading_toml(text: str, keep_ids: tuple[str, ...]) -> str:
+    """grading.toml without the tables of assignments other than ``keep_ids``."""
     out, keep = [], True
     for line in text.splitlines():
         header = re.match(r"^\[+\s*assignments\.([A-Za-z0-9_]+)", line)
         if header:
-            keep = header.group(1) == aid
+            keep = header.group(1) in keep_ids
         elif re.match(r"^\[", line):
             keep = True
         if keep:
@@ -69,12 +69,13 @@ def build(course: config.Course, aid: str, variant: str, output: Path) -> Path:
     package = Path(__file__).resolve().parent.parent
     files: dict[str, Path | str] = {
         "setup.sh": SETUP.format(aid=aid), "run_autograder": RUN.format(aid=aid, variant=variant),
-        "source/grading.toml": reduced_grading_toml((course.root / "grading.toml").read_text(), aid)}
+        "source/grading.toml": reduced_grading_toml((course.root / "grading.toml").read_text(),
+                                                    (aid, *course.assignments[aid].needs))}
     for name in COPIED:
         files[f"source/{name}"] = course.root / name
     trees = [(package, "source/autograder"), (course.reference_dir(aid), f"source/reference/{aid}"),
-             (course.handout_dir(aid), f"source/assignments/{aid}"),
-             (course.release_dir(variant, aid), f"source/release/{variant}/{aid}")]
+             *((course.reference_dir(r), f"source/reference/{r}") for r in course.assignments[aid].needs),
+             (course.handout_dir(aid), f"source/assignments/{aid}")]
     for folder, prefix in trees:
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)
