@@ -10,23 +10,11 @@ converted to that dtype before loading. Plain functions of your module (``gelu``
 """
 
 import torch
+from _harness.adapt import load_state
 
 
 def _load(model: torch.nn.Module, state: dict | None) -> torch.nn.Module:
-    """``model`` with ``state`` loaded (missing tied weights are fine), in eval mode."""
-    if state:
-        first = next(iter(state.values()))
-        model = model.to(device=first.device, dtype=first.dtype)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        name = type(model).__name__
-        if unexpected:
-            have = ", ".join(n for n, _ in model.named_parameters())
-            raise KeyError(f"your {name} has no parameter {unexpected[0]!r} (it has: {have}); use the "
-                           "attribute names given in the docstrings")
-        untouched = [n for n in missing if n != "lm_head.weight" and n in dict(model.named_parameters())]
-        if untouched:
-            raise KeyError(f"your {name} has parameters the specification does not name: {untouched[:5]}")
-    return model.eval()
+    return load_state(model, state, may_be_missing=("lm_head.weight",))    # the head may be tied
 
 
 def _gpt(m, config: dict, state: dict | None):

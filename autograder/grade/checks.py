@@ -104,6 +104,16 @@ def equal(actual, expected, *, what: str, hint: str = "") -> None:
         fail(f"{what}: expected {expected!r}, got {describe(actual)}" + (f"\n{hint}" if hint else ""))
 
 
+def answer(actual, expected, *, what: str, hint: str = "", abs_tol: float | None = None) -> None:
+    """A conceptual question's answer: exactly ``expected`` (type included), or for a float
+    ``expected`` with ``abs_tol``, any float within it. ``hint`` says how to get there."""
+    if abs_tol is None:
+        return equal(actual, expected, what=what, hint=hint)
+    if not isinstance(actual, float) or not abs(actual - expected) <= abs_tol:
+        fail(f"{what}: expected {expected:.6g} (a float, within {abs_tol:g}), got {describe(actual)}"
+             + (f"\n{hint}" if hint else ""))
+
+
 @contextlib.contextmanager
 def patched(module, **replacements):
     """Swap attributes of ``module`` (the reference) for buggy ones while a known mistake's

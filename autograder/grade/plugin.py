@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from .. import config as course_config
+from .. import harness
 from ..harness import local
 from ..release import build
 from ..report import results as results_doc
@@ -230,6 +231,7 @@ def reference(request, reference_module):
     """The reference solution with the same calling conventions as ``student``."""
     state = _state(request)
     path = state.course.handout_dir(state.assignment.id) / "adapters.py"
+    sys.modules.setdefault("_harness", harness)          # adapters import the runtime as _harness
     adapters = local.load_file(f"_adapters_{state.assignment.id}", path) if path.is_file() else None
     return local.LocalSubmission(reference_module, adapters)
 

@@ -9,6 +9,7 @@ safetensors only.
 - ``source``   which file of a submission is graded; code cells out of a notebook
 - ``dispatch`` operation name -> adapter or module function; device checks
 - ``local``    in-process calls (public tests, the trusted reference)
+- ``adapt``    the state-dict loader every assignment's adapters.py uses
 - ``worker``   the worker process that serves calls from the grader
 - ``pytest_local`` the fixtures a release folder's conftest.py uses
 """

@@ -39,7 +39,7 @@ from . import banner, cells, notebook, variants
 from .stubs import make_stub
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
-HARNESS_FILES = ("__init__.py", "codec.py", "source.py", "dispatch.py", "local.py", "pytest_local.py")
+HARNESS_FILES = ("__init__.py", "adapt.py", "codec.py", "source.py", "dispatch.py", "local.py", "pytest_local.py")
 GIVEN = "_given"
 CONFTEST = '''"""Lets plain `pytest` run the public tests on your work.
 

@@ -15,24 +15,11 @@ adapter here.
 """
 
 import torch
+from _harness.adapt import load_state
 
 
 def _load(model: torch.nn.Module, state: dict) -> torch.nn.Module:
-    """``model`` in the dtype of ``state``, with ``state`` loaded, in eval mode."""
-    dtype = next(iter(state.values())).dtype
-    device = next(iter(state.values())).device
-    model = model.to(device=device, dtype=dtype)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    name = type(model).__name__
-    if unexpected:
-        have = ", ".join(n for n, _ in model.named_parameters()) or "none"
-        raise KeyError(f"your {name} has no parameter {unexpected[0]!r} (it has: {have}); "
-                       "use the attribute names given in the docstring")
-    params = {n for n, _ in model.named_parameters()}
-    extra = [n for n in missing if n in params]
-    if extra:
-        raise KeyError(f"your {name} has parameters the specification does not name: {extra}")
-    return model.eval()
+    return load_state(model, state)
 
 
 def self_attention_forward(m, state, d_in, d_out, x, mask=None, bias=False):
