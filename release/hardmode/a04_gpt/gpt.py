@@ -112,7 +112,8 @@ class LayerNorm(nn.Module):
 def gelu(x: torch.Tensor) -> torch.Tensor:
     """GPT-2's tanh-approximated GELU, elementwise; same shape and dtype as ``x``.
 
-    Example: ``gelu(torch.tensor([0.0, 1.0]))`` is ``tensor([0.0000, 0.8412])``.
+    >>> gelu(torch.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1588,  0.0000,  0.8412])
     """
     # YOUR CODE HERE
     raise NotImplementedError("a04_gpt.gelu: implement gelu")
@@ -298,7 +299,16 @@ def load_hf_state_dict(model: GPT, hf_state: dict[str, torch.Tensor]) -> None:
 # %% task=generation
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
     """``(B, V)`` logits with the tokens outside top-k and then top-p set to ``-inf``
-    (rules above). ``None`` disables a filter. Same shape and dtype."""
+    (rules above). ``None`` disables a filter. Same shape and dtype.
+
+    >>> logits = torch.tensor([[0.5, 0.3, 0.15, 0.05]]).log()
+    >>> filter_logits(logits, top_p=0.5).isfinite()         # 0.5 alone reaches p
+    tensor([[ True, False, False, False]])
+    >>> filter_logits(logits, top_p=0.6).isfinite()         # 0.5 < 0.6: the next one stays too
+    tensor([[ True,  True, False, False]])
+    >>> filter_logits(logits, top_k=3).isfinite()
+    tensor([[ True,  True,  True, False]])
+    """
     # YOUR CODE HERE
     raise NotImplementedError("a04_gpt.generation: implement filter_logits")
 
