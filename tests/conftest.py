@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from autograder import config
 from autograder.grade import run
 from autograder.harness import local
 
-ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["pytester"]
+# The course under test: this checkout, or another course folder (tests/test_new_assignment.py
+# runs the project's generic tests on a copy that holds one assignment more).
+ROOT = Path(os.environ.get("AUTOGRADER_TEST_COURSE") or Path(__file__).resolve().parent.parent)
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ MUTANTS = [
     M("model_no_final_ln", "model", (("return self.lm_head(self.ln_f(x))", "return self.lm_head(x)"),)),
     M("model_embedding_dropout_always_on", "model",
       (("x = self.drop(self.wte(idx) + self.wpe(positions))",
-        "x = F.dropout(self.wte(idx) + self.wpe(positions), self.config.dropout, training=True)"),),
+        "x = torch.nn.functional.dropout(self.wte(idx) + self.wpe(positions), self.config.dropout, training=True)"),),
       "in eval mode"),
     M("count_tied_twice", "model", (("return sum(p.numel() for p in model.parameters())",
                                      "return sum(p.numel() for p in model.state_dict().values())"),), "count each tensor once"),

@@ -7,7 +7,7 @@ reach it over a Unix socket in a private folder, one connection per run, so conc
 gradings (``--jobs``) need no coordination.
 
 Fork safety: the zygote only imports modules and never runs a tensor operation, so no
-OpenMP thread pool exists to deadlock a child (../shared/notes/machine.md).
+OpenMP thread pool exists to deadlock a child (a fork after a multithreaded op can hang).
 
 Leaves out: isolation from student code, which never runs here (children start workers).
 """

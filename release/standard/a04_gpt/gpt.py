@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F  # noqa: F401  (yours to use, e.g. to check your work against F.layer_norm)
 
 from attention import KVCache, causal_mask, merge_heads, scaled_dot_product_attention, split_heads
 
