@@ -15,21 +15,25 @@ converted to that dtype before loading. Plain functions of your module (``gelu``
 import torch
 from _harness.adapt import load_state
 
+Tensor = torch.Tensor
+State = dict[str, Tensor]          # parameter name -> weight, as named in gpt.py's docstrings
+Config = dict                      # GPTConfig's fields: vocab_size, context_length, d_model, n_heads, n_layers, ...
 
-def _load(model: torch.nn.Module, state: dict | None) -> torch.nn.Module:
+
+def _load(model: torch.nn.Module, state: State | None) -> torch.nn.Module:
     return load_state(model, state, may_be_missing=("lm_head.weight",))    # the head may be tied
 
 
-def _gpt(m, config: dict, state: dict | None):
+def _gpt(m, config: Config, state: State | None) -> torch.nn.Module:
     return _load(m.GPT(m.GPTConfig(**config)), state)
 
 
-def layer_norm_forward(m, state, d, eps, x):
+def layer_norm_forward(m, state: State, d: int, eps: float, x: Tensor) -> Tensor:
     with torch.no_grad():
         return _load(m.LayerNorm(d, eps), state)(x)
 
 
-def mlp_forward(m, config, state, x, train=False, seed=0):
+def mlp_forward(m, config: Config, state: State, x: Tensor, train: bool = False, seed: int = 0) -> Tensor:
     """Your ``MLP``; in training mode (dropout active) when ``train``, after seeding torch."""
     model = _load(m.MLP(m.GPTConfig(**config)), state)
     torch.manual_seed(seed)
@@ -37,9 +41,9 @@ def mlp_forward(m, config, state, x, train=False, seed=0):
         return model.train(train)(x)
 
 
-def attention_forward(m, config, state, x, chunk=None):
-    """Your ``CausalSelfAttention`` on ``x``; with ``chunk``, fed ``chunk`` positions at a time
-    through one a03 ``KVCache``."""
+def attention_forward(m, config: Config, state: State, x: Tensor, chunk: int | None = None) -> Tensor:
+    """Your ``CausalSelfAttention`` on ``x`` ``(B, T, d_model)`` -> ``(B, T, d_model)``; with
+    ``chunk``, fed ``chunk`` positions at a time through one a03 ``KVCache``."""
     model = _load(m.CausalSelfAttention(m.GPTConfig(**config)), state)
     with torch.no_grad():
         if chunk is None:
@@ -48,20 +52,21 @@ def attention_forward(m, config, state, x, chunk=None):
         return torch.cat([model(x[:, s:s + chunk], cache) for s in range(0, x.shape[1], chunk)], dim=1)
 
 
-def attention_eval_twice(m, config, state, x):
+def attention_eval_twice(m, config: Config, state: State, x: Tensor) -> tuple[Tensor, Tensor]:
     """Two eval-mode calls (dropout must be off)."""
     model = _load(m.CausalSelfAttention(m.GPTConfig(**config)), state)
     with torch.no_grad():
         return model(x), model(x)
 
 
-def block_forward(m, config, state, x):
+def block_forward(m, config: Config, state: State, x: Tensor) -> Tensor:
+    """Your ``Block`` in eval mode on ``x`` ``(B, T, d_model)`` -> ``(B, T, d_model)``."""
     with torch.no_grad():
         return _load(m.Block(m.GPTConfig(**config)), state)(x)
 
 
-def model_logits(m, config, state, idx, chunk=None):
-    """Your ``GPT``'s logits for ``idx``; with ``chunk``, fed ``chunk`` tokens at a time with
+def model_logits(m, config: Config, state: State, idx: Tensor, chunk: int | None = None) -> Tensor:
+    """Your ``GPT``'s logits ``(B, T, V)`` for ``idx`` ``(B, T)`` int64; with ``chunk``, fed ``chunk`` tokens at a time with
     one a03 ``KVCache`` per block."""
     model = _gpt(m, config, state)
     with torch.no_grad():
@@ -71,19 +76,19 @@ def model_logits(m, config, state, idx, chunk=None):
         return torch.cat([model(idx[:, s:s + chunk], caches) for s in range(0, idx.shape[1], chunk)], dim=1)
 
 
-def parameter_count(m, config):
+def parameter_count(m, config: Config) -> int:
     """``count_parameters`` of a fresh ``GPT(GPTConfig(**config))``."""
     return m.count_parameters(m.GPT(m.GPTConfig(**config)))
 
 
-def initialized_state(m, config, seed):
+def initialized_state(m, config: Config, seed: int) -> State:
     """The state dict of a fresh ``GPT`` after ``init_weights`` with a seeded generator."""
     model = m.GPT(m.GPTConfig(**config))
     m.init_weights(model, torch.Generator().manual_seed(seed))
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def model_dropout(m, config, state, idx, seed):
+def model_dropout(m, config: Config, state: State, idx: Tensor, seed: int) -> list[Tensor]:
     """Logits of two eval-mode and two training-mode calls: ``[eval, eval, train, train]``."""
     model = _gpt(m, config, state)
     torch.manual_seed(seed)
@@ -93,7 +98,7 @@ def model_dropout(m, config, state, idx, seed):
         return outs + [model(idx), model(idx)]
 
 
-def load_hf_then_logits(m, config, hf_state, idx):
+def load_hf_then_logits(m, config: Config, hf_state: State, idx: Tensor) -> Tensor:
     """A fresh ``GPT`` loaded with ``load_hf_state_dict(model, hf_state)``; its logits for ``idx``."""
     model = m.GPT(m.GPTConfig(**config))
     first = next(iter(hf_state.values()))
@@ -103,14 +108,16 @@ def load_hf_then_logits(m, config, hf_state, idx):
         return model.eval()(idx)
 
 
-def sample_many(m, logits, n, temperature, top_k, top_p, seed):
+def sample_many(m, logits: Tensor, n: int, temperature: float, top_k: int | None, top_p: float | None,
+                seed: int) -> Tensor:
     """``n`` draws of ``sample_next`` for the single row ``logits`` ``(V,)``: ``(n,)`` ids."""
     generator = torch.Generator(device=logits.device).manual_seed(seed)
     return m.sample_next(logits.expand(n, -1), temperature, top_k, top_p, generator)
 
 
-def generate_tokens(m, config, state, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
-                    use_cache=False, seed=0):
+def generate_tokens(m, config: Config, state: State, idx: Tensor, max_new_tokens: int, temperature: float = 1.0,
+                    top_k: int | None = None, top_p: float | None = None, use_cache: bool = False,
+                    seed: int = 0) -> tuple[Tensor, list[int]]:
     """``generate`` with your model and a seeded generator; also the length of the input of
     every call of the model, ``(tokens, lengths)``."""
     model = _gpt(m, config, state)
