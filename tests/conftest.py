@@ -53,6 +53,14 @@ def grade(course, tmp_path_factory):
     return _grade
 
 
+def selected_assignments(request) -> set[str]:
+    """The assignments the selected tests of the requesting module are about (``-k`` and
+    ``-m`` respected), so a module's up-front grading covers only what will be checked."""
+    module = request.node.path if hasattr(request.node, "path") else None
+    return {item.callspec.params["aid"] for item in request.session.items
+            if item.path == module and hasattr(item, "callspec") and "aid" in item.callspec.params}
+
+
 def mutants_of(course: config.Course, aid: str) -> list:
     """The realistic mutants kept with an assignment (``assignments/<id>/mutants.py``)."""
     path = course.mutants_path(aid)

@@ -9,16 +9,17 @@ import pytest
 from autograder import config
 from autograder.release import cells, notebook, variants
 from autograder.release.stubs import make_stub
-from tests.conftest import ROOT, mutants_of, outcomes
+from tests.conftest import ROOT, mutants_of, outcomes, selected_assignments
 
 COURSE = config.load(ROOT)
 CASES = [(aid, v) for aid, a in COURSE.assignments.items() for v in COURSE.variants]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def graded_ahead(grade):
-    grade.ahead([(aid, COURSE.reference_dir(aid), v) for aid, v in CASES]
-                + [(aid, COURSE.release_dir(v, aid), v) for aid, v in CASES])
+def graded_ahead(request, grade):
+    wanted = selected_assignments(request)
+    grade.ahead([(aid, COURSE.reference_dir(aid), v) for aid, v in CASES if aid in wanted]
+                + [(aid, COURSE.release_dir(v, aid), v) for aid, v in CASES if aid in wanted])
 
 
 @pytest.mark.parametrize("aid, variant", CASES)

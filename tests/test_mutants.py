@@ -8,7 +8,7 @@ import concurrent.futures
 import pytest
 
 from autograder import config
-from tests.conftest import ROOT, mutants_of, outcomes
+from tests.conftest import ROOT, mutants_of, outcomes, selected_assignments
 
 COURSE = config.load(ROOT)
 MUTANTS = {aid: mutants_of(COURSE, aid) for aid in COURSE.assignments}
@@ -16,8 +16,9 @@ CASES = [(aid, m) for aid, ms in MUTANTS.items() for m in ms]
 
 
 @pytest.fixture(scope="module")
-def graded(course, grade, tmp_path_factory):
-    """Grade every mutant (on its task only), two at a time."""
+def graded(request, course, grade, tmp_path_factory):
+    """Grade every mutant of the selected assignments (on its task only), two at a time."""
+    wanted = selected_assignments(request)
     def one(aid, mutant):
         a = course.assignment(aid)
         folder = tmp_path_factory.mktemp(mutant.name)
@@ -26,7 +27,7 @@ def graded(course, grade, tmp_path_factory):
         return grade(aid, folder, variant=mutant.variant, tasks=[mutant.task])
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futures = {(aid, m.name): pool.submit(one, aid, m) for aid, m in CASES}
+        futures = {(aid, m.name): pool.submit(one, aid, m) for aid, m in CASES if aid in wanted}
         return {key: f.result() for key, f in futures.items()}
 
 

@@ -24,6 +24,14 @@ requires = ["a03_attention"]
 [assignments.a98_throwaway.tasks.double]
 title = "Doubling"
 points = 2
+
+[assignments.a98_throwaway.tasks.halve]
+title = "Halving"
+points = 1
+
+[assignments.a98_throwaway.tasks.negate]
+title = "Negating"
+points = 1
 '''
 
 REFERENCE = '''
@@ -45,6 +53,30 @@ def double(x: torch.Tensor) -> torch.Tensor:
     ### BEGIN SOLUTION
     return x * 2
     ### END SOLUTION
+
+
+# %% task=halve
+def halve(x: torch.Tensor) -> torch.Tensor:
+    """Half of ``x``.
+
+    >>> halve(torch.tensor([2.0]))
+    tensor([1.])
+    """
+    ### BEGIN SOLUTION
+    return x / 2
+    ### END SOLUTION
+
+
+# %% task=negate
+def negate(x: torch.Tensor) -> torch.Tensor:
+    """Minus ``x``.
+
+    >>> negate(torch.tensor([2.0]))
+    tensor([-2.])
+    """
+    ### BEGIN SOLUTION
+    return -x
+    ### END SOLUTION
 '''
 
 FILES = {
@@ -58,6 +90,16 @@ FILES = {
         @pytest.mark.task("double")
         def test_double(student):
             torch.testing.assert_close(student.double(torch.ones(3)), torch.full((3,), 2.0))
+
+
+        @pytest.mark.task("halve")
+        def test_halve(student):
+            torch.testing.assert_close(student.halve(torch.ones(2)), torch.full((2,), 0.5))
+
+
+        @pytest.mark.task("negate")
+        def test_negate(student):
+            torch.testing.assert_close(student.negate(torch.ones(2)), torch.full((2,), -1.0))
         ''',
     "assignments/a98_throwaway/hidden/__init__.py": "",
     "assignments/a98_throwaway/hidden/test_double.py": '''
@@ -71,14 +113,28 @@ FILES = {
             x = draw.normal(gen, 4, 5)
             checks.close(student.double(x), reference.double(x), what="double(x)", rtol=0, atol=0,
                          diagnoses=[("x squared instead of doubled", x * x)])
+
+
+        @pytest.mark.task("halve")
+        def test_halve_on_drawn_inputs(student, reference, gen):
+            x = draw.normal(gen, 3)
+            checks.close(student.halve(x), reference.halve(x), what="halve(x)", rtol=0, atol=0)
+
+
+        @pytest.mark.task("negate")
+        def test_negate_on_drawn_inputs(student, reference, gen):
+            x = draw.normal(gen, 3)
+            checks.close(student.negate(x), reference.negate(x), what="negate(x)", rtol=0, atol=0)
         ''',
     "assignments/a98_throwaway/mutants.py": '''
         from autograder.grade.mutant import Mutant
 
-        MUTANTS = [Mutant("squares", "double", (("return x * 2", "return x * x"),), "squared instead of doubled")]
+        MUTANTS = [Mutant("squares", "double", (("return x * 2", "return x * x"),), "squared instead of doubled"),
+                   Mutant("doubles", "halve", (("return x / 2", "return x * 2"),), "halve(x) is wrong"),
+                   Mutant("identity", "negate", (("return -x", "return x"),), "negate(x) is wrong")]
         ''',
-    "assignments/a98_throwaway/examples/right/throwaway.py": "def double(x):\n    return x + x\n",
-    "assignments/a98_throwaway/examples/expected.json": json.dumps({"right": {"total": 2.0, "tasks": {"double": 2.0}}}),
+    "assignments/a98_throwaway/examples/right/throwaway.py": "def double(x):\n    return x + x\n\n\ndef halve(x):\n    return x * 0.5\n\n\ndef negate(x):\n    return 0 - x\n",
+    "assignments/a98_throwaway/examples/expected.json": json.dumps({"right": {"total": 4.0, "tasks": {"double": 2.0, "halve": 1.0, "negate": 1.0}}}),
 }
 
 
