@@ -199,11 +199,11 @@ class BaseTokenizer:
             <id> <special token, as a JSON string>   k lines
 
         Example (the token ``b"aa"`` with id 256 is the line ``256 6161``):
-            >>> import os, tempfile
-            >>> path = os.path.join(tempfile.mkdtemp(), "tokenizer.txt")
+            >>> import pathlib, tempfile
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "tokenizer.txt"
             >>> vocab = {i: bytes([i]) for i in range(256)} | {256: b"aa"}
             >>> BaseTokenizer(vocab, [(b"a", b"a")], ["<|eot|>"]).save(path)
-            >>> lines = open(path, encoding="utf-8").read().splitlines()
+            >>> lines = path.read_text(encoding="utf-8").splitlines()
             >>> lines[:3]
             ['bpe-tokenizer v1', 'pattern ""', 'vocab 258']
             >>> lines[-6:]
@@ -552,11 +552,12 @@ class Tokenizer(RegexTokenizer):
         coming (a file read line by line). Exact for the GPT-2 and GPT-4 patterns, for special
         tokens that hold no newline.
 
-        Example ("\\n\\n" is one pre-token, though it arrives in two chunks):
-            >>> tok = Tokenizer(*train_bpe("aaabdaaabac", 259))
-            >>> list(tok.encode_iterable(["aaab\\n", "\\n", "aaab"]))
-            [258, 10, 10, 258]
-            >>> tok.encode("aaab\\n\\naaab")
+        Example ("\\n\\n" is one pre-token, and one token, though it arrives in two chunks):
+            >>> tok = Tokenizer(*train_bpe("aaab\\n\\naaab\\n\\n", 260))     # merges: a a, aa a, aaa b, \\n \\n
+            >>> chunks = ["aaab\\n", "\\n", "aaab"]
+            >>> list(tok.encode_iterable(chunks)), tok.encode("".join(chunks))
+            ([258, 259, 258], [258, 259, 258])
+            >>> [i for chunk in chunks for i in tok.encode(chunk)]                # chunk by chunk: wrong
             [258, 10, 10, 258]
         """
         buffer = ""
