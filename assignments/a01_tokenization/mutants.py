@@ -14,17 +14,17 @@ SLOW_TRAINER = (  # counts every occurrence of every pre-token instead of each d
 BYTE_IDS_ENCODER = """        ids = list(piece.encode("utf-8"))
         by_ids = {(self.ids[a], self.ids[b]): (rank, self.ids[a + b]) for (a, b), rank in self.ranks.items()}
         while len(ids) > 1:
-            pair = min(zip(ids, ids[1:]), key=lambda p: by_ids.get(p, (len(self.ranks),))[0])
+            pair = min(pairwise(ids), key=lambda p: by_ids.get(p, (len(self.ranks),))[0])
             if pair not in by_ids:
                 break
             ids = merge(ids, pair, by_ids[pair][1])
         return ids
 """
-STREAM_BODY = """        if (len(buffer) >= STREAM_BUFFER and buffer[-1] == "\\n" and not buffer[-2].isspace()
-                and chunk[:1] and not chunk[0].isspace()):
-            yield from self.encode(buffer, allowed_special)
-            buffer = ""
-        buffer += chunk
+STREAM_BODY = """            if (len(buffer) >= STREAM_BUFFER and buffer[-1] == "\\n" and not buffer[-2].isspace()
+                    and chunk[:1] and not chunk[0].isspace()):
+                yield from self.encode(buffer, allowed_special)
+                buffer = ""
+            buffer += chunk
 """
 MUTANTS = [
     # counting pairs and merging
@@ -56,33 +56,33 @@ MUTANTS = [
         "    for piece in [text]:\n        if piece in specials:"),), "counted as ordinary text"),
     M("specials_pieces_joined", "train_bpe",
       (("    for piece in split_on_specials(text, specials):\n        if piece in specials:",
-        "    for piece in [\"\".join(p for p in split_on_specials(text, specials) if p not in specials)]:\n"
-        "        if piece in specials:"),), "across special tokens"),
+        ("    for piece in [\"\".join(p for p in split_on_specials(text, specials) if p not in specials)]:\n"
+        "        if piece in specials:")),), "across special tokens"),
     M("counts_not_weighted", "train_bpe",
       (("stats[pair] = stats.get(pair, 0) + n * count", "stats[pair] = stats.get(pair, 0) + n"),), "not weighted"),
     M("vocab_size_ignores_specials", "train_bpe",
       (("    for new_id in range(256, vocab_size - len(special_tokens)):\n        # 1.",
         "    for new_id in range(256, vocab_size):\n        # 1."),), "does not count the special tokens"),
     M("specials_reversed", "train_bpe",
-      (("    for special in special_tokens:\n        vocab[len(vocab)] = special.encode(\"utf-8\")\n"
-        "    return vocab, merges\n    ### END SCAFFOLD",
-        "    for special in reversed(special_tokens):\n        vocab[len(vocab)] = special.encode(\"utf-8\")\n"
-        "    return vocab, merges\n    ### END SCAFFOLD"),), "their ids are not"),
+      ((("    for special in special_tokens:\n        vocab[len(vocab)] = special.encode(\"utf-8\")\n"
+        "    return vocab, merges\n    ### END SCAFFOLD"),
+        ("    for special in reversed(special_tokens):\n        vocab[len(vocab)] = special.encode(\"utf-8\")\n"
+        "    return vocab, merges\n    ### END SCAFFOLD")),), "their ids are not"),
     M("train_never_stops", "train_bpe", (("        if not stats:\n            break\n        pair = best_pair",
                                           "        pair = best_pair"),)),
     M("train_counts_every_occurrence", "train_bpe", SLOW_TRAINER, "distinct pre-token once"),
     # encoding and decoding
     M("encode_leftmost_pair_first", "encode_decode",
-      (("pair = min(zip(parts, parts[1:]), key=lambda p: self.ranks.get(p, len(self.ranks)))",
-        "pair = next((p for p in zip(parts, parts[1:]) if p in self.ranks), (None, None))"),), "leftmost first"),
+      (("pair = min(pairwise(parts), key=lambda p: self.ranks.get(p, len(self.ranks)))",
+        "pair = next((p for p in pairwise(parts) if p in self.ranks), (None, None))"),), "leftmost first"),
     M("encode_without_pretokens", "encode_decode",
       (("        for piece in self.regex.findall(text):", "        for piece in [text] if text else []:"),),
       "not cut into pre-tokens"),
     M("encode_byte_b_is_id_b", "encode_decode",
-      (("        parts = [bytes([b]) for b in piece.encode(\"utf-8\")]\n        while len(parts) > 1:\n"
-        "            pair = min(zip(parts, parts[1:]), key=lambda p: self.ranks.get(p, len(self.ranks)))\n"
+      ((("        parts = [bytes([b]) for b in piece.encode(\"utf-8\")]\n        while len(parts) > 1:\n"
+        "            pair = min(pairwise(parts), key=lambda p: self.ranks.get(p, len(self.ranks)))\n"
         "            if pair not in self.ranks:\n                break\n"
-        "            parts = merge(parts, pair, pair[0] + pair[1])\n        return [self.ids[part] for part in parts]\n",
+        "            parts = merge(parts, pair, pair[0] + pair[1])\n        return [self.ids[part] for part in parts]\n"),
         BYTE_IDS_ENCODER),), "byte b is assumed to have id b"),
     M("none_raise_does_not_raise", "encode_decode",
       (("if allowed_special == \"none_raise\" else []", "if False else []"),), "must raise ValueError"),
@@ -102,25 +102,25 @@ MUTANTS = [
         "return \"\".join(self.vocab[i].decode(\"utf-8\", errors=\"replace\") for i in ids)"),),
       "must give text back"),
     # streaming, saving and loading
-    M("stream_chunk_by_chunk", "stream_save", ((STREAM_BODY, "        yield from self.encode(chunk, allowed_special)\n"),),
+    M("stream_chunk_by_chunk", "stream_save", ((STREAM_BODY, "            yield from self.encode(chunk, allowed_special)\n"),),
       "splits a pre-token"),
     M("stream_flush_at_any_newline", "stream_save",
       ((STREAM_BODY, STREAM_BODY.replace('buffer[-1] == "\\n" and not buffer[-2].isspace()\n'
-                                         '                and chunk[:1] and not chunk[0].isspace()',
+                                         '                    and chunk[:1] and not chunk[0].isspace()',
                                          'buffer.endswith("\\n")')),), "after blank lines"),
     M("stream_flush_after_trailing_spaces", "stream_save",
       ((STREAM_BODY, STREAM_BODY.replace(' and not buffer[-2].isspace()', '')),), "after spaces before a newline"),
     M("stream_joins_everything", "stream_save",
-      (("    buffer = \"\"\n    for chunk in chunks:", "    buffer = \"\".join(chunks)\n    for chunk in ():"),),
+      (("        buffer = \"\"\n        for chunk in chunks:", "        buffer = \"\".join(chunks)\n        for chunk in ():"),),
       "MB more memory"),
     M("stream_lists_the_chunks", "stream_save",
-      (("    buffer = \"\"\n    for chunk in chunks:", "    buffer = \"\"\n    for chunk in list(chunks):"),),
+      (("        buffer = \"\"\n        for chunk in chunks:", "        buffer = \"\"\n        for chunk in list(chunks):"),),
       "MB more memory"),
     M("load_ignores_pattern", "stream_save",
-      (("    return Tokenizer(vocab, merges, specials, pattern)", "    return Tokenizer(vocab, merges, specials)"),),
+      (("        return cls(vocab, merges, specials, pattern)", "        return cls(vocab, merges, specials)"),),
       "GPT-2's pattern"),
     M("load_forgets_specials", "stream_save",
-      (("    return Tokenizer(vocab, merges, specials, pattern)", "    return Tokenizer(vocab, merges, [], pattern)"),),
+      (("        return cls(vocab, merges, specials, pattern)", "        return cls(vocab, merges, [], pattern)"),),
       "special tokens"),
     M("save_sorts_merges", "stream_save",
       (("for a, b in self.merges]", "for a, b in sorted(self.merges)]"),), "saved and loaded back"),
@@ -136,9 +136,9 @@ MUTANTS = [
         "return Tokenizer(vocab, recover_merges(mergeable_ranks), [], pattern)"),), "allowed_special='all'"),
     M("recover_first_split", "tiktoken",
       (("        while len(parts) > 2:            # BPE with ranks below `rank`: merge the lowest pair\n",
-        "        split = next((i for i in range(1, len(token)) if token[:i] in mergeable_ranks and "
+        ("        split = next((i for i in range(1, len(token)) if token[:i] in mergeable_ranks and "
         "token[i:] in mergeable_ranks), None)\n        parts = [token[:split], token[split:]] if split else parts\n"
-        "        while len(parts) > 2:            # BPE with ranks below `rank`: merge the lowest pair\n"),),
+        "        while len(parts) > 2:            # BPE with ranks below `rank`: merge the lowest pair\n")),),
       "the two parts BPE reaches", variant="hardmode"),
     # looking at tokens
     M("visualize_token_by_token", "visualize",

@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from autograder.harness import local  # noqa: E402
+from autograder.harness import local
+
 corpus = local.load_file("_a01_corpus", ROOT / "assignments" / "a01_tokenization" / "hidden" / "corpus.py")
 
 SHAKESPEARE = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"

@@ -9,6 +9,7 @@ wrong). ``patched`` swaps functions of the reference module, or methods of its
 from __future__ import annotations
 
 import contextlib
+from itertools import pairwise
 
 WHOLE = r"(?s).+"          # a "pattern" that keeps each piece of text whole: no pre-tokenization
 
@@ -26,7 +27,7 @@ def patched(owner, **replacements):
 
 
 def get_stats(ids) -> list:
-    once = {pair: 1 for pair in zip(ids, ids[1:])}
+    once = {pair: 1 for pair in pairwise(ids)}
     apart: dict = {}
     i = 0
     while i + 1 < len(ids):
@@ -60,8 +61,8 @@ def merge(ids, pair, new_id) -> list:
                 i += 1
         return out
 
-    return [("after merging a pair the scan moves on by one item instead of two, so overlapping "
-             "occurrences are merged twice", lambda: scan(1)),
+    return [(("after merging a pair the scan moves on by one item instead of two, so overlapping "
+              "occurrences are merged twice"), lambda: scan(1)),
             ("only the first occurrence of the pair is merged", lambda: scan(2, first_only=True)),
             ("the last item is lost when it is not part of a merged pair", lambda: scan(2, keep_last=False)),
             ("occurrences are merged from the right: merge greedily from the left", lambda: merge_reversed()[::-1])]
@@ -94,7 +95,7 @@ def training(ref, text, vocab_size, specials, pattern) -> list:
         ("a pre-token's pairs are not weighted by how often the pre-token occurs",
          run(count_pretokens=lambda *a: {word: 1 for word in count(*a)})),
         ("a pair that occurs several times in one pre-token is counted once",
-         run(get_stats=lambda ids, counts=None: {pair: 1 for pair in zip(ids, ids[1:])})),
+         run(get_stats=lambda ids, counts=None: {pair: 1 for pair in pairwise(ids)})),
     ]
     if specials:
         out += [
@@ -125,7 +126,7 @@ def _merge_all(parts, pair, new):
 def _leftmost_first(tok, piece):
     """Merges the leftmost adjacent pair that is a merge, whatever its rank."""
     parts = [bytes([b]) for b in piece.encode("utf-8")]
-    while (pair := next((p for p in zip(parts, parts[1:]) if p in tok.ranks), None)) is not None:
+    while (pair := next((p for p in pairwise(parts) if p in tok.ranks), None)) is not None:
         parts = _merge_all(parts, pair, pair[0] + pair[1])
     return [tok.ids[p] for p in parts]
 
@@ -136,7 +137,7 @@ def _byte_ids(tok, piece):
         tok._id_ranks = {(tok.ids[a], tok.ids[b]): (r, tok.ids[a + b]) for (a, b), r in tok.ranks.items()}
     ids = list(piece.encode("utf-8"))
     while len(ids) > 1:
-        pair = min(zip(ids, ids[1:]), key=lambda p: tok._id_ranks.get(p, (len(tok.ranks),))[0])
+        pair = min(pairwise(ids), key=lambda p: tok._id_ranks.get(p, (len(tok.ranks),))[0])
         if pair not in tok._id_ranks:
             break
         ids = _merge_all(ids, pair, tok._id_ranks[pair][1])

@@ -74,7 +74,7 @@ def ids(actual, expected, texts, *, what: str, vocab: dict, diagnoses=()) -> Non
             fail(f"{what}: encode should return a list of int; got {describe(got)} for {short(text)}")
         n = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
 
-        def show(seq):
+        def show(seq, n=n):
             return " ".join(f"{i}:{short(vocab.get(i, '?'), 20)}" for i in seq[n:n + 4]) or "(end)"
         fail(f"{what}: the ids of {short(text)} differ from position {n} on: got [{show(got)} ...], "
              f"expected [{show(want)} ...] (shown as id:token; {len(got)} ids in all, expected {len(want)})"

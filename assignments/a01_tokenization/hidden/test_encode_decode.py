@@ -7,6 +7,7 @@ import pytest
 import regex
 
 from autograder.grade import checks
+from autograder.grade.seam import StudentException
 
 from . import bugs, corpus, expect
 
@@ -84,7 +85,7 @@ def test_no_merge_crosses_a_pre_token_boundary(student, reference_module, gen):
 
 
 def test_special_tokens_are_kept_whole(student, reference, reference_module, gen):
-    r, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
+    _, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
     ids = {s: i for i, token in vocab.items() for s in specials if token == s.encode()}
     mixed = [f"{texts[0]}<|endoftext|>{texts[1]}<|pad|><|endoftext|>", "<|pad|>", f"x<|endoftext|>{texts[2]}"]
     check_encode(student, reference, reference_module, vocab, merges, specials, mixed, "all",
@@ -98,7 +99,7 @@ def test_special_tokens_are_kept_whole(student, reference, reference_module, gen
 
 
 def test_longest_special_token_wins(student, reference, reference_module, gen):
-    r, vocab, merges, _, texts = corpus.trained(reference_module, gen, specials=[])
+    _, vocab, merges, _, texts = corpus.trained(reference_module, gen, specials=[])
     specials = ["<|a|>", "<|a|><|a|>", "<|b|>"]
     mixed = ["<|a|><|a|>", "x<|a|><|a|><|a|>y", f"{texts[0]}<|a|><|b|><|a|><|a|>"]
     actual = student.run_encode(vocab, merges, specials, mixed, "all")
@@ -112,12 +113,12 @@ def test_longest_special_token_wins(student, reference, reference_module, gen):
             return reference.run_encode(vocab, merges, specials, mixed, "all")
     expect.ids(actual, expected, mixed, what="encode with overlapping special tokens <|a|> and <|a|><|a|>",
                vocab=with_specials(reference_module, vocab, specials),
-               diagnoses=[("a shorter special token wins over a longer one that starts at the same place: try the "
-                           "longest first", shortest_first)])
+               diagnoses=[(("a shorter special token wins over a longer one that starts at the same place: try the "
+                            "longest first"), shortest_first)])
 
 
 def test_allowed_special_modes(student, reference, reference_module, gen):
-    r, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
+    _, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
     text = f"{texts[0]}<|pad|>{texts[1]}<|endoftext|>"
     try:
         student.run_encode(vocab, merges, specials, [text])
@@ -143,7 +144,7 @@ def test_decode_replaces_invalid_utf8(student, reference, reference_module, gen)
         actual = student.run_decode(vocab, merges, specials, id_lists)
     except NotImplementedError:
         raise
-    except Exception:        # UnicodeDecodeError, as the grader relays it
+    except StudentException:        # UnicodeDecodeError, as the grader relays it
         checks.fail(f"decode({id_lists[0]}) raised an exception: those bytes are not valid UTF-8. Decode with "
                     "errors='replace', which turns them into U+FFFD")
     checks.equal(actual, reference.run_decode(vocab, merges, specials, id_lists),

@@ -14,7 +14,7 @@ ANSI = regex.compile(r"\x1b\[[0-9;]*m")
 
 
 def test_matches_reference(student, reference, reference_module, gen):
-    r, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
+    _, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
     texts = texts[:10] + ["👋🏽 東京 e\u0301", "<|endoftext|>hello<|pad|>", "plain ascii words"]
     actual = student.run_visualize(vocab, merges, specials, texts)
     expected = reference.run_visualize(vocab, merges, specials, texts)
@@ -38,7 +38,7 @@ def test_removing_the_colours_gives_the_text(student, reference_module, gen):
 
 
 def test_tokens_per_word(student, reference, reference_module, gen):
-    r, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
+    _, vocab, merges, specials, texts = corpus.trained(reference_module, gen)
     texts = [t for t in texts if t.split()] + ["one", "  two   words  ", "a\tb\nc d"]
     actual = student.run_tokens_per_word(vocab, merges, specials, texts)
     expected = reference.run_tokens_per_word(vocab, merges, specials, texts)
