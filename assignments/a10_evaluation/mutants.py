@@ -57,8 +57,8 @@ MUTANTS = [
                                            "    logp = torch.softmax(logits_p, dim=-1).log()\n    logq = torch.softmax(logits_q, dim=-1).log()"),),
       "stay in log space"),
     M("kl_mean_reduction", "kl", (("        return kl.mean()\n",
-                                   "        return F.kl_div(torch.log_softmax(logits_q, -1), torch.log_softmax(logits_p, -1), "
-                                   "reduction=\"mean\", log_target=True)\n"),), "batchmean"),
+                                   ("        return F.kl_div(torch.log_softmax(logits_q, -1), torch.log_softmax(logits_p, -1), "
+                                   "reduction=\"mean\", log_target=True)\n")),), "batchmean"),
     M("kl_padding_averaged_in", "kl", (("return kl[mask.bool()].mean()", "return (kl * mask).mean()"),), "averaged in"),
     # conceptual questions (standard)
     M("questions_common_slips", "questions", (("return 50257.0", "return 10.825"), ("return (0, 1)", "return (0, 0)"),

@@ -22,8 +22,8 @@ def kl(p_logits, q_logits):
 def test_token_kl_matches_reference(student, reference, gen):
     p, q = draw.normal(gen, 3, 5, 17, scale=2.0), draw.normal(gen, 3, 5, 17, scale=2.0)
     checks.close(student.kl_divergence(p, q), reference.kl_divergence(p, q), what="kl_divergence(logits_p, logits_q)",
-                 rtol=RTOL, atol=ATOL, diagnoses=[("the direction is swapped: this is KL(Q || P); kl_divergence(p, q) "
-                                                   "is sum_v p_v (log p_v - log q_v)", kl(q, p))])
+                 rtol=RTOL, atol=ATOL, diagnoses=[(("the direction is swapped: this is KL(Q || P); kl_divergence(p, q) "
+                                                   "is sum_v p_v (log p_v - log q_v)"), kl(q, p))])
 
 
 def test_properties_and_direction_against_a_known_distribution(student, gen):
@@ -60,8 +60,8 @@ def test_mean_kl_is_batchmean(student, reference, gen):
     p, q = draw.normal(gen, b, t, v, scale=2.0), draw.normal(gen, b, t, v, scale=2.0)
     expected = reference.mean_kl(p, q)
     checks.close(student.mean_kl(p, q), expected, what="mean_kl(logits_p, logits_q)", rtol=RTOL, atol=ATOL,
-                 diagnoses=[(f"this is F.kl_div's reduction='mean', which divides by positions x V = {b * t} x {v}: "
-                             "use the mean over positions (reduction='batchmean')", expected / v),
+                 diagnoses=[((f"this is F.kl_div's reduction='mean', which divides by positions x V = {b * t} x {v}: "
+                             "use the mean over positions (reduction='batchmean')"), expected / v),
                             ("the direction is swapped (KL(Q || P))", kl(q, p).mean())])
 
 

@@ -47,8 +47,8 @@ def alternatives(reference_module, cfg, state, ctx, endings):
     mask = torch.zeros(idx.shape, dtype=torch.bool)
     for i, r in enumerate(rows):
         mask[i, len(ctx):len(r)] = True
-    return [("the mask is not shifted: ending token j sits at position len(ctx) + j and is predicted by the logits "
-             "one position earlier (use mask[:, 1:] against the shifted targets)", torch.where(mask[:, :-1], logp, 0).sum(-1)),
+    return [(("the mask is not shifted: ending token j sits at position len(ctx) + j and is predicted by the logits "
+             "one position earlier (use mask[:, 1:] against the shifted targets)"), torch.where(mask[:, :-1], logp, 0).sum(-1)),
             ("the padding is scored too", torch.where(mask[:, 1:] | (torch.arange(width - 1) >= torch.tensor(
                 [len(r) - 1 for r in rows])[:, None]), logp, 0).sum(-1)),
             ("the context is scored too: sum only the ending's tokens",

@@ -42,7 +42,6 @@ import re
 
 import torch
 import torch.nn.functional as F  # noqa: F401  (yours to use; see the KL section for its pitfalls)
-
 from gpt import GPT, GPTConfig  # noqa: F401  (a04's model, given: the tests build it from weights)
 
 # %% [markdown]
