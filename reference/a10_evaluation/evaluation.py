@@ -59,6 +59,9 @@ def token_logprobs(logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     >>> token_logprobs(torch.zeros(1, 3, 4), torch.tensor([[0, 1, 2]]))   # uniform over V = 4
     tensor([[-1.3863, -1.3863]])
     """
+    ### BEGIN SCAFFOLD
+    # log_softmax over V of the positions that have a next token, then gather the next tokens
+    ### END SCAFFOLD
     ### BEGIN SOLUTION
     logp = torch.log_softmax(logits[:, :-1], dim=-1)
     return logp.gather(-1, idx[:, 1:, None]).squeeze(-1)
@@ -95,6 +98,9 @@ def sequence_nll(model, idx: torch.Tensor, attention_mask: torch.Tensor) -> tupl
         ``(nll_sum, n_tokens)``: a 0-d tensor (the logits' dtype) and an int. Target
         ``idx[b, t]`` (``t >= 1``) is scored iff ``attention_mask[b, t]``.
     """
+    ### BEGIN SCAFFOLD
+    # token_logprobs gives (B, T - 1) for targets 1 .. T - 1: which mask columns go with them?
+    ### END SCAFFOLD
     ### BEGIN SOLUTION
     logp = token_logprobs(model(idx), idx)               # (B, T - 1): targets 1 .. T - 1
     scored = attention_mask[:, 1:].bool()
@@ -118,15 +124,23 @@ def sliding_window_nll(model, ids: torch.Tensor, window: int, stride: int) -> tu
     Raises:
         ValueError: unless ``1 <= stride < window`` and ``N >= 2``.
     """
-    ### BEGIN SOLUTION
+    ### BEGIN SCAFFOLD
     n = ids.shape[0]
+    # first: ValueError unless 1 <= stride < window and n >= 2
+    ### END SCAFFOLD
+    ### BEGIN SOLUTION
     if not 1 <= stride < window or n < 2:
         raise ValueError(f"need 1 <= stride < window and at least 2 tokens; got stride {stride}, window {window}, "
                          f"{n} tokens")
+    ### END SOLUTION
+    ### BEGIN SCAFFOLD
     nll, count, scored_to = 0.0, 0, 1                    # targets before scored_to are done (token 0 has none)
     for start in range(0, n, stride):
         end = min(start + window, n)
         piece = ids[None, start:end]
+        # score the targets scored_to .. end - 1 of this window, then move scored_to; stop at the end
+        ### END SCAFFOLD
+        ### BEGIN SOLUTION
         logp = token_logprobs(model(piece), piece)[0]    # targets start + 1 .. end - 1
         new = logp[scored_to - start - 1:]               # targets scored_to .. end - 1
         nll, count, scored_to = nll - new.sum(), count + new.numel(), end
@@ -168,12 +182,16 @@ def score_endings(model, ctx_ids: list[int], endings_ids: list[list[int]],
     Returns ``(sum_logprobs, n_tokens)``: ``(E,)`` in the logits' dtype, and ``(E,)`` int64
     (each ending's token count). Neither depends on ``pad_id`` or on the order of the endings.
     """
-    ### BEGIN SOLUTION
+    ### BEGIN SCAFFOLD
     rows = [ctx_ids + ending for ending in endings_ids]
     idx = torch.full((len(rows), max(map(len, rows))), pad_id, dtype=torch.int64)
-    mask = torch.zeros(idx.shape, dtype=torch.bool)      # True on the endings' tokens
     for i, row in enumerate(rows):
         idx[i, :len(row)] = torch.tensor(row)
+    # mark each ending's tokens in an (E, T) bool mask, then line it up with the shifted targets
+    ### END SCAFFOLD
+    ### BEGIN SOLUTION
+    mask = torch.zeros(idx.shape, dtype=torch.bool)      # True on the endings' tokens
+    for i, row in enumerate(rows):
         mask[i, len(ctx_ids):len(row)] = True
     logp = token_logprobs(model(idx), idx)               # (E, T - 1): entry t scores token t + 1
     scored = mask[:, 1:]
@@ -215,6 +233,9 @@ def evaluate(model, tokenizer, items: list[dict], pad_id: int = 0) -> dict:
     Returns ``{"acc", "acc_norm_tokens", "acc_norm_chars"}`` as floats in [0, 1] and ``"n"``
     (the number of items).
     """
+    ### BEGIN SCAFFOLD
+    # per item: encode_item, score_endings, and the endings' character counts; then choose once
+    ### END SCAFFOLD
     ### BEGIN SOLUTION
     sums, n_tokens, n_chars = [], [], []
     for item in items:
@@ -254,6 +275,9 @@ def kl_divergence(logits_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tenso
     ``(..., V)``, ``(..., V)`` -> ``(...,)``; finite for any finite logits, however large. The
     reverse KL is ``kl_divergence(logits_q, logits_p)``.
     """
+    ### BEGIN SCAFFOLD
+    # log p and log q by log_softmax; p = exp(log p) is safe, log(softmax) is not
+    ### END SCAFFOLD
     ### BEGIN SOLUTION
     logp = torch.log_softmax(logits_p, dim=-1)
     logq = torch.log_softmax(logits_q, dim=-1)

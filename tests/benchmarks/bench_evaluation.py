@@ -22,7 +22,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT)] + [str(ROOT / "reference" / a) for a in ("a10_evaluation", "a04_gpt", "a03_attention")]
 
-from autograder.harness import local  # noqa: E402
+from autograder.harness import local
 
 RULES = ("acc", "acc_norm_tokens", "acc_norm_chars")
 
@@ -36,6 +36,57 @@ def text_batch(src, gen, batch: int, length: int) -> torch.Tensor:
     return torch.tensor(rows)
 
 
+def picks_of(ev, model, src, items) -> dict:
+    """The choices of ``model`` under each rule, ``(N,)`` each."""
+    sums, n_tokens, n_chars = [], [], []
+    model.eval()
+    with torch.no_grad():
+        for item in items:
+            ctx_ids, endings_ids = ev.encode_item(src.tokenizer, item["ctx"], item["endings"])
+            total, count = ev.score_endings(model, ctx_ids, endings_ids)
+            sums.append(total)
+            n_tokens.append(count)
+            n_chars.append(torch.tensor([len(e) for e in item["endings"]]))
+    return ev.choose(torch.stack(sums), torch.stack(n_tokens), torch.stack(n_chars))
+
+
+def run(ev, gpt, seed: int, steps: int, n_items: int) -> None:
+    torch.manual_seed(seed)
+    src = ev.MarkovSource(seed=seed)
+    gen = torch.Generator().manual_seed(seed + 100)
+    items = src.items(n_items, seed=seed + 1000)
+    labels = torch.tensor([item["label"] for item in items])
+    config = gpt.GPTConfig(vocab_size=2 * len(src.words), context_length=32, d_model=64, n_layers=2, n_heads=4,
+                           dropout=0.0)
+    model = gpt.GPT(config)
+    gpt.init_weights(model, torch.Generator().manual_seed(seed))
+    untrained = picks_of(ev, model, src, items)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    started = time.perf_counter()
+    model.train()
+    for _ in range(steps):
+        batch = text_batch(src, gen, 32, 32)
+        logits = model(batch)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, config.vocab_size), batch[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    train_s, cpu_s = time.perf_counter() - started, time.process_time()
+    trained, ceiling = picks_of(ev, model, src, items), src.ceiling(items)
+    held_out = text_batch(src, torch.Generator().manual_seed(seed + 7), 64, 32)
+    mask = torch.ones_like(held_out, dtype=torch.bool)
+    with torch.no_grad():
+        ppl_model = ev.perplexity(*ev.sequence_nll(model, held_out, mask)).item()
+    ppl_chain = ev.perplexity(*ev.sequence_nll(src.true_model(), held_out, mask)).item()
+    print(f"seed {seed}: {steps} steps in {train_s:.1f} s wall ({cpu_s:.1f} CPU-s in this process so far); "
+          f"held-out perplexity {ppl_model:.3f} (the chain {ppl_chain:.3f}; uniform over the words {len(src.words)})")
+    for rule in RULES:
+        correct = trained[rule] == labels
+        low, high = ev.bootstrap_ci(correct, 2000, 0.95, torch.Generator().manual_seed(seed))
+        print(f"  {rule:16s} untrained {(untrained[rule] == labels).double().mean():.3f}  trained "
+              f"{correct.double().mean():.3f} [{low:.3f}, {high:.3f}]  ceiling {ceiling[rule]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=400)
@@ -45,54 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ev = local.load_file("_bench_evaluation", ROOT / "reference" / "a10_evaluation" / "evaluation.py")
-    gpt = sys.modules["gpt"]
     for seed in args.seeds:
-        torch.manual_seed(seed)
-        src = ev.MarkovSource(seed=seed)
-        gen = torch.Generator().manual_seed(seed + 100)
-        items = src.items(args.items, seed=seed + 1000)
-        config = gpt.GPTConfig(vocab_size=2 * len(src.words), context_length=32, d_model=64, n_layers=2, n_heads=4,
-                               dropout=0.0)
-        model = gpt.GPT(config)
-        gpt.init_weights(model, torch.Generator().manual_seed(seed))
-
-        def score(m):
-            m.eval()
-            with torch.no_grad():
-                return ev.evaluate(m, src.tokenizer, items)
-        untrained = score(model)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
-        started = time.perf_counter()
-        model.train()
-        for _ in range(args.steps):
-            batch = text_batch(src, gen, 32, 32)
-            logits = model(batch)
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, config.vocab_size), batch[:, 1:].reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        train_s = time.perf_counter() - started
-        trained, ceiling = score(model), src.ceiling(items)
-        held_out = text_batch(src, torch.Generator().manual_seed(seed + 7), 64, 32)
-        mask = torch.ones_like(held_out, dtype=torch.bool)
-        with torch.no_grad():
-            ppl_model = ev.perplexity(*ev.sequence_nll(model, held_out, mask)).item()
-        ppl_chain = ev.perplexity(*ev.sequence_nll(src.true_model(), held_out, mask)).item()
-        labels = torch.tensor([it["label"] for it in items])
-        print(f"seed {seed}: {args.steps} steps in {train_s:.1f} s; held-out perplexity {ppl_model:.3f} "
-              f"(chain {ppl_chain:.3f}, uniform over the {len(src.words)} words {len(src.words)})")
-        with torch.no_grad():
-            picks = {}
-            sums, n_tok, n_chr = [], [], []
-            for it in items:
-                c, e = ev.encode_item(src.tokenizer, it["ctx"], it["endings"])
-                s, t = ev.score_endings(model, c, e)
-                sums.append(s), n_tok.append(t), n_chr.append(torch.tensor([len(x) for x in it["endings"]]))
-            picks = ev.choose(torch.stack(sums), torch.stack(n_tok), torch.stack(n_chr))
-        for rule in RULES:
-            low, high = ev.bootstrap_ci(picks[rule] == labels, 2000, 0.95, torch.Generator().manual_seed(seed))
-            print(f"  {rule:16s} untrained {untrained[rule]:.3f}  trained {trained[rule]:.3f} "
-                  f"[{low:.3f}, {high:.3f}]  ceiling {ceiling[rule]:.3f}")
+        run(ev, sys.modules["gpt"], seed, args.steps, args.items)
 
 
 if __name__ == "__main__":

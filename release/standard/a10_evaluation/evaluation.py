@@ -62,6 +62,7 @@ def token_logprobs(logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     >>> token_logprobs(torch.zeros(1, 3, 4), torch.tensor([[0, 1, 2]]))   # uniform over V = 4
     tensor([[-1.3863, -1.3863]])
     """
+    # log_softmax over V of the positions that have a next token, then gather the next tokens
     # YOUR CODE HERE
     raise NotImplementedError("a10_evaluation.log_likelihood: implement token_logprobs")
 
@@ -96,6 +97,7 @@ def sequence_nll(model, idx: torch.Tensor, attention_mask: torch.Tensor) -> tupl
         ``(nll_sum, n_tokens)``: a 0-d tensor (the logits' dtype) and an int. Target
         ``idx[b, t]`` (``t >= 1``) is scored iff ``attention_mask[b, t]``.
     """
+    # token_logprobs gives (B, T - 1) for targets 1 .. T - 1: which mask columns go with them?
     # YOUR CODE HERE
     raise NotImplementedError("a10_evaluation.perplexity: implement sequence_nll")
 
@@ -115,8 +117,17 @@ def sliding_window_nll(model, ids: torch.Tensor, window: int, stride: int) -> tu
     Raises:
         ValueError: unless ``1 <= stride < window`` and ``N >= 2``.
     """
+    n = ids.shape[0]
+    # first: ValueError unless 1 <= stride < window and n >= 2
     # YOUR CODE HERE
     raise NotImplementedError("a10_evaluation.perplexity: implement sliding_window_nll")
+    nll, count, scored_to = 0.0, 0, 1                    # targets before scored_to are done (token 0 has none)
+    for start in range(0, n, stride):
+        end = min(start + window, n)
+        piece = ids[None, start:end]
+        # score the targets scored_to .. end - 1 of this window, then move scored_to; stop at the end
+        # YOUR CODE HERE
+        raise NotImplementedError("a10_evaluation.perplexity: implement sliding_window_nll")
 
 
 # %% [markdown]
@@ -150,6 +161,11 @@ def score_endings(model, ctx_ids: list[int], endings_ids: list[list[int]],
     Returns ``(sum_logprobs, n_tokens)``: ``(E,)`` in the logits' dtype, and ``(E,)`` int64
     (each ending's token count). Neither depends on ``pad_id`` or on the order of the endings.
     """
+    rows = [ctx_ids + ending for ending in endings_ids]
+    idx = torch.full((len(rows), max(map(len, rows))), pad_id, dtype=torch.int64)
+    for i, row in enumerate(rows):
+        idx[i, :len(row)] = torch.tensor(row)
+    # mark each ending's tokens in an (E, T) bool mask, then line it up with the shifted targets
     # YOUR CODE HERE
     raise NotImplementedError("a10_evaluation.multiple_choice: implement score_endings")
 
@@ -186,6 +202,7 @@ def evaluate(model, tokenizer, items: list[dict], pad_id: int = 0) -> dict:
     Returns ``{"acc", "acc_norm_tokens", "acc_norm_chars"}`` as floats in [0, 1] and ``"n"``
     (the number of items).
     """
+    # per item: encode_item, score_endings, and the endings' character counts; then choose once
     # YOUR CODE HERE
     raise NotImplementedError("a10_evaluation.accuracy: implement evaluate")
 
@@ -215,6 +232,7 @@ def kl_divergence(logits_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tenso
     ``(..., V)``, ``(..., V)`` -> ``(...,)``; finite for any finite logits, however large. The
     reverse KL is ``kl_divergence(logits_q, logits_p)``.
     """
+    # log p and log q by log_softmax; p = exp(log p) is safe, log(softmax) is not
     # YOUR CODE HERE
     raise NotImplementedError("a10_evaluation.kl: implement kl_divergence")
 
