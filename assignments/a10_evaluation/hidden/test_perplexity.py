@@ -67,6 +67,20 @@ def test_uniform_model_has_perplexity_v(student, gen):
                        if math.isclose(got.item(), v ** 18, rel_tol=1e-6) else ""))
 
 
+def last_stride_per_window(ref, cfg, state, ids, window, stride):
+    """The windowed sum when every window scores its last ``stride`` targets (a common slip)."""
+    model = ref.GPT(ref.GPTConfig(**cfg)).double().eval()
+    model.load_state_dict(state, strict=False)
+    total, n = 0.0, ids.shape[0]
+    with torch.no_grad():
+        for start in range(0, n, stride):
+            piece = ids[None, start:min(start + window, n)]
+            total = total - ref.token_logprobs(model(piece), piece)[0, -stride:].sum()
+            if start + window >= n:
+                break
+    return total
+
+
 def test_sliding_window_matches_reference(student, reference, reference_module, gen):
     cfg, state = setup(reference_module, gen)
     window = draw.integer(gen, 6, 12)
@@ -84,7 +98,10 @@ def test_sliding_window_matches_reference(student, reference, reference_module, 
     if calls != expected_calls:
         checks.fail(f"{what}: the model was called on inputs of shapes {calls[:6]}...; expected {expected_calls[:6]}... "
                     "(windows start at 0, stride, 2 * stride, ... and end at min(start + window, N); stop at the end)")
-    checks.close(checks.tensor(nll, what="nll_sum", shape=()), expected, what=what, rtol=RTOL, atol=ATOL)
+    checks.close(checks.tensor(nll, what="nll_sum", shape=()), expected, what=what, rtol=RTOL, atol=ATOL,
+                 diagnoses=[(("each window scores its last `stride` targets, so the first window's early tokens are "
+                             "skipped and the last window's scored twice: score the targets after the previous "
+                             "window's end"), last_stride_per_window(reference_module, cfg, state, ids, window, stride))])
 
 
 def test_window_covering_the_text_is_one_pass(student, reference, reference_module, gen):
