@@ -81,7 +81,8 @@ def problems(course: config.Course, ids: list[str]) -> list[str]:
     for path in _existing(release_root):
         for lineno, line in _lines(path):
             origin, what = secrets.get(line.strip(), (None, None))
-            if what and given.get(path) != origin:
+            shipped = given.get(path)          # a given solution holds lines of the ones it needs itself
+            if what and not (shipped and origin in (shipped, *course.assignments[shipped].needs)):
                 out.append(f"{path.relative_to(course.root)}:{lineno}: contains a line of {what}")
     return out
 
