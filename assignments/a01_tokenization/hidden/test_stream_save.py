@@ -8,7 +8,7 @@ from array import array
 
 import pytest
 
-from autograder.grade import checks
+from autograder.grade import checks, draw
 
 from . import corpus, expect
 
@@ -40,6 +40,26 @@ def test_equals_encode_of_the_whole_text(student, reference, reference_module, g
                     f"text {expect.short(text[max(0, at - 30):at + 30])} (got {ids[n:n + 3]}, expected "
                     f"{expected[n:n + 3]}). Encoding line by line, or emptying the buffer where a pre-token may "
                     "continue (after blank lines, or after spaces before a newline), splits a pre-token.")
+
+
+def test_no_flush_after_spaces_before_a_newline(student, reference, reference_module, gen):
+    # Every line ends in " \n", so no line end is a safe place to empty the buffer: under
+    # GPT-2's pattern " \nab" is the pre-tokens " ", "\n", "ab", but a buffer emptied after
+    # " \n" ends in the one pre-token " \n", which this vocabulary merges. A random corpus
+    # rarely puts such a line at the flush point (a bug caught on some seeds only), this
+    # stream puts one at every point. Four buffers long, for encoders that buffer more.
+    pattern = reference_module.GPT2_SPLIT_PATTERN
+    word = draw.choice(gen, ["ab", "cd", "xyz", "tok"])
+    vocab, merges = reference_module.train_bpe(f"{word} \n" * 50, 256 + len(word), [], pattern)
+    assert (b" ", b"\n") in merges, "the test's vocabulary must merge ' \\n'"
+    lines = [f"{word} \n"] * (4 * reference_module.STREAM_BUFFER // len(word) + draw.integer(gen, 1, 500)) + ["end\n"]
+    ids, _ = student.run_encode_iterable(vocab, merges, [], lines, "all", pattern)
+    expected = reference.run_encode(vocab, merges, [], ["".join(lines)], "all", pattern)[0]
+    if ids != expected:
+        checks.fail(f"encode_iterable over {len(lines):,} lines that all end in spaces before a newline yielded "
+                    f"{len(ids):,} ids, expected {len(expected):,}: the buffer was emptied after spaces before a "
+                    "newline, which splits the pre-tokens of GPT-2's pattern there (wait for a newline after a "
+                    "non-space character).")
 
 
 def test_is_lazy(student, reference_module, gen):

@@ -12,14 +12,12 @@ the dtype the test chose (float64 for numerical checks). Functions that take onl
 """
 
 import torch
+from _harness.adapt import load_state
 
 
 def _gpt(m, config: dict, state: dict):
     """A callable ids -> logits: ``m.GPT`` (a04's, given) with ``state`` loaded, eval mode, no grad."""
-    first = next(iter(state.values()))
-    model = m.GPT(m.GPTConfig(**config)).to(device=first.device, dtype=first.dtype)
-    model.load_state_dict(state, strict=False)
-    model.eval()
+    model = load_state(m.GPT(m.GPTConfig(**config)), state, may_be_missing=("lm_head.weight",))
 
     def run(idx):
         with torch.no_grad():
