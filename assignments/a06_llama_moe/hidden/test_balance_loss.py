@@ -55,8 +55,10 @@ def test_collapsed_routing(student, reference, gen, kind):
 
 
 def test_z_loss(student, reference, gen):
-    # logits near 800: exp overflows even float64 (past 709); logsumexp subtracts the max
-    logits = draw.normal(gen, draw.integer(gen, 4, 12), 6, scale=3.0) + draw.choice(gen, [800.0, -5.0])
+    # logits near 800 in half the rows: exp overflows even float64 (past 709); logsumexp
+    # subtracts the max first
+    logits = draw.normal(gen, 2 * draw.integer(gen, 2, 6), 6, scale=3.0)
+    logits[::2] += 800.0
     scalar(student.router_z_loss(logits), reference.router_z_loss(logits), "router_z_loss(logits)",
            [("the sum over tokens is used; the z-loss is the mean", torch.logsumexp(logits, -1).pow(2).sum()),
             ("logsumexp is not squared", torch.logsumexp(logits, -1).mean())])
