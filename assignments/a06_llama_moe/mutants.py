@@ -15,8 +15,8 @@ MUTANTS = [
     M("rms_no_upcast", "rms_norm", (("h = x.to(torch.promote_types(x.dtype, torch.float32))", "h = x"),), "overflow"),
     M("rms_downcasts_float64", "rms_norm", (("h = x.to(torch.promote_types(x.dtype, torch.float32))",
                                              "h = x.to(torch.float32)"),), "never downcast"),
-    M("rms_subtracts_mean", "rms_norm", ((RMS, "h = (h - h.mean(dim=-1, keepdim=True)) * torch.rsqrt("
-                                               "h.var(dim=-1, keepdim=True, unbiased=False) + self.eps)"),),
+    M("rms_subtracts_mean", "rms_norm", ((RMS, ("h = (h - h.mean(dim=-1, keepdim=True)) * torch.rsqrt("
+                                               "h.var(dim=-1, keepdim=True, unbiased=False) + self.eps)")),),
       "the mean is subtracted"),
     # RoPE
     M("rope_exponent_from_one", "rope", (("torch.arange(0, d_head, 2, dtype=dtype)", "torch.arange(2, d_head + 2, 2, dtype=dtype)"),),
@@ -33,8 +33,8 @@ MUTANTS = [
     # SwiGLU
     M("hidden_dim_rounds_down", "swiglu", (("multiple_of * ((hidden + multiple_of - 1) // multiple_of)",
                                             "multiple_of * (hidden // multiple_of)"),), "rounded UP"),
-    M("hidden_dim_ignores_multiplier", "swiglu", (("    if ffn_dim_multiplier is not None:\n"
-                                                   "        hidden = int(ffn_dim_multiplier * hidden)\n", ""),)),
+    M("hidden_dim_ignores_multiplier", "swiglu", ((("    if ffn_dim_multiplier is not None:\n"
+                                                   "        hidden = int(ffn_dim_multiplier * hidden)\n"), ""),)),
     M("swiglu_silu_on_up", "swiglu", (("return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))",
                                        "return self.down_proj(self.gate_proj(x) * F.silu(self.up_proj(x)))"),),
       "SiLU is applied to up_proj"),
@@ -46,18 +46,18 @@ MUTANTS = [
     M("attention_not_causal", "attention", (("causal_mask(q.shape[2], k.shape[2], device=x.device))",
                                              "None)"),), "not causal"),
     M("rope_on_values_too", "attention", (("        if cache is not None:\n            k, v = cache.append(k, v)",
-                                           "        v = apply_rope(v, positions, self.rope_theta, self.rope_interleaved)\n"
-                                           "        if cache is not None:\n            k, v = cache.append(k, v)"),)),
-    M("rope_ignores_interleaved_flag", "attention", (("q = apply_rope(q, positions, self.rope_theta, self.rope_interleaved)\n"
-                                                      "        k = apply_rope(k, positions, self.rope_theta, self.rope_interleaved)",
-                                                      "q = apply_rope(q, positions, self.rope_theta)\n"
-                                                      "        k = apply_rope(k, positions, self.rope_theta)"),),
+                                           ("        v = apply_rope(v, positions, self.rope_theta, self.rope_interleaved)\n"
+                                           "        if cache is not None:\n            k, v = cache.append(k, v)")),)),
+    M("rope_ignores_interleaved_flag", "attention", ((("q = apply_rope(q, positions, self.rope_theta, self.rope_interleaved)\n"
+                                                      "        k = apply_rope(k, positions, self.rope_theta, self.rope_interleaved)"),
+                                                      ("q = apply_rope(q, positions, self.rope_theta)\n"
+                                                      "        k = apply_rope(k, positions, self.rope_theta)")),),
       "wrong pairing"),
     # block
-    M("block_post_norm", "block", (("        x = x + self.self_attn(self.input_layernorm(x), cache)\n"
-                                    "        return x + self.mlp(self.post_attention_layernorm(x))",
-                                    "        x = self.input_layernorm(x + self.self_attn(x, cache))\n"
-                                    "        return self.post_attention_layernorm(x + self.mlp(x))"),), "post-norm"),
+    M("block_post_norm", "block", ((("        x = x + self.self_attn(self.input_layernorm(x), cache)\n"
+                                    "        return x + self.mlp(self.post_attention_layernorm(x))"),
+                                    ("        x = self.input_layernorm(x + self.self_attn(x, cache))\n"
+                                    "        return self.post_attention_layernorm(x + self.mlp(x))")),), "post-norm"),
     M("block_one_norm_twice", "block", (("return x + self.mlp(self.post_attention_layernorm(x))",
                                          "return x + self.mlp(self.input_layernorm(x))"),), "input_layernorm is used"),
     # model
@@ -74,8 +74,8 @@ MUTANTS = [
     M("count_tied_twice", "model", (("return sum(p.numel() for p in model.parameters())",
                                      "return sum(p.numel() for p in model.state_dict().values())"),), "count_parameters"),
     M("generate_cache_refed_the_sequence", "model", (("logits = model(next_id, caches) if use_cache else model(idx)",
-                                                      "logits = model(idx, [KVCache() for _ in model.layers]) if use_cache "
-                                                      "else model(idx)"),), "lengths"),
+                                                      ("logits = model(idx, [KVCache() for _ in model.layers]) if use_cache "
+                                                      "else model(idx)")),), "lengths"),
     # router
     M("route_never_renormalizes", "router", (("    if renormalize:\n        weights = weights / weights.sum",
                                               "    if False:\n        weights = weights / weights.sum"),),
@@ -92,16 +92,16 @@ MUTANTS = [
     M("moe_dense_soft_mixture", "moe", (("            if token.numel():\n                " + COMBINE,
                                          "            out += self.expert(e, flat) * torch.softmax(logits, -1)[:, e, None]"),),
       "mixed densely"),
-    M("moe_weights_detached", "moe", ((COMBINE, "out.index_add_(0, token, self.expert(e, flat[token]) * "
-                                                "weights[token, slot, None].detach())"),), "no gradient"),
+    M("moe_weights_detached", "moe", ((COMBINE, ("out.index_add_(0, token, self.expert(e, flat[token]) * "
+                                                "weights[token, slot, None].detach())")),), "no gradient"),
     M("moe_active_without_router", "moe", (("return n_experts * per_expert + router, top_k * per_expert + router",
                                             "return n_experts * per_expert + router, top_k * per_expert"),), "router"),
     # balance and z-losses
     M("balance_fraction_divided_by_k", "balance_loss", (("to(probs.dtype).sum(dim=1).mean(dim=0)",
                                                          "to(probs.dtype).mean(dim=1).mean(dim=0)"),), "divided by k"),
     M("balance_p_from_topk_weights", "balance_loss",
-      ((BALANCE, "w = probs.gather(-1, chosen)\n    renorm = torch.zeros_like(probs).scatter(-1, chosen, w / w.sum(-1, keepdim=True))\n"
-                 "    return n_experts * (fraction * renorm.mean(dim=0)).sum()"),), "renormalized top-k weights"),
+      ((BALANCE, ("w = probs.gather(-1, chosen)\n    renorm = torch.zeros_like(probs).scatter(-1, chosen, w / w.sum(-1, keepdim=True))\n"
+                 "    return n_experts * (fraction * renorm.mean(dim=0)).sum()")),), "renormalized top-k weights"),
     M("balance_soft_fraction", "balance_loss", ((BALANCE, "return n_experts * (probs.mean(dim=0) ** 2).sum()"),),
       "soft probabilities"),
     M("balance_missing_e", "balance_loss", ((BALANCE, "return (fraction * probs.mean(dim=0)).sum()"),), "factor E"),

@@ -71,8 +71,8 @@ def _tiled(x, n_rep):
 def attention(ref, reference, op, args) -> list:
     out = []
     with patched(ref, repeat_kv=_tiled):
-        out.append(("query head h reads kv head h % H_kv (tiling, .repeat); it must read kv head h // (H / H_kv) "
-                    "(repeat_interleave)", getattr(reference, op)(*args)))
+        out.append((("query head h reads kv head h % H_kv (tiling, .repeat); it must read kv head h // (H / H_kv) "
+                    "(repeat_interleave)"), getattr(reference, op)(*args)))
     rope = ref.apply_rope
     with patched(ref, apply_rope=lambda x, positions, theta=10000.0, interleaved=False:
                  rope(x, positions - positions[0], theta, interleaved)):

@@ -34,7 +34,7 @@ def state_of(module: torch.nn.Module, gen) -> dict:
         template.pop("lm_head.weight")
     state = draw.state_like(template, gen)
     for name in state:
-        if name.endswith("norm.weight") or name.endswith("layernorm.weight"):
+        if name.endswith(("norm.weight", "layernorm.weight")):
             state[name] = norm_weight(gen, state[name].shape[0])
     if "embed_tokens.weight" in state:
         state["embed_tokens.weight"] *= 3            # logits of a useful size

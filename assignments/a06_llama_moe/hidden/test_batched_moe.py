@@ -23,7 +23,7 @@ def test_matches_the_moe_layer(student, reference, reference_module, gen, renorm
 def test_torch_calls_do_not_grow_with_experts_or_tokens(student, reference_module, gen):
     calls = []
     for n_experts, length in ((4, 6), (16, 40)):
-        d, hidden, _, top_k, state, x = moe_setup(reference_module, gen, d=8, n_experts=n_experts, top_k=2)
+        d, hidden, _, _, state, x = moe_setup(reference_module, gen, d=8, n_experts=n_experts, top_k=2)
         x = draw.normal(gen, 2, length, d)
         calls.append(student.moe_batched_forward(d, hidden, n_experts, 2, True, state, x)[2])
     if calls[1] != calls[0]:

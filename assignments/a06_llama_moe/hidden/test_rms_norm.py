@@ -2,7 +2,6 @@
 (where eps shows), and in float16 (where the float32 upcast shows)."""
 
 import pytest
-import torch
 
 from autograder.grade import checks, draw
 

@@ -47,10 +47,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-
 from attention import KVCache, causal_mask, merge_heads, repeat_kv, scaled_dot_product_attention, split_heads
+from torch import nn
 
 # %% [markdown]
 # ## 1. The configuration
