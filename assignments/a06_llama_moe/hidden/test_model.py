@@ -22,7 +22,7 @@ def test_logits_match_reference(student, reference, reference_module, gen, tied)
 
 
 def test_cached_chunks_equal_the_full_pass(student, reference, reference_module, gen):
-    cfg = config(gen)
+    cfg = config(gen, n_layers=2)                     # two layers, so each needs its own cache
     state = llama_state(reference_module, cfg, gen)
     idx = tokens(gen, cfg, 2, 10)
     checks.close(student.model_logits(cfg, state, idx, 3), reference.model_logits(cfg, state, idx),
@@ -31,14 +31,13 @@ def test_cached_chunks_equal_the_full_pass(student, reference, reference_module,
 
 @pytest.mark.parametrize("tied", [False, True])
 def test_parameters(student, reference, gen, tied):
-    cfg = config(gen, tie_embeddings=tied, hidden_dim=None, multiple_of=8)
+    cfg = config(gen, tie_embeddings=tied)
     got, expected = student.model_structure(cfg), reference.model_structure(cfg)
     if got["shapes"] != expected["shapes"]:
         wrong = [name for name in sorted(set(got["shapes"]) | set(expected["shapes"]))
                  if got["shapes"].get(name) != expected["shapes"].get(name)]
         checks.fail(f"the state dict differs from the specification at {wrong[:4]}: got "
-                    f"{[got['shapes'].get(n) for n in wrong[:4]]}, expected {[expected['shapes'].get(n) for n in wrong[:4]]}"
-                    " (hidden_dim=None means llama_hidden_dim(d_model, multiple_of))")
+                    f"{[got['shapes'].get(n) for n in wrong[:4]]}, expected {[expected['shapes'].get(n) for n in wrong[:4]]}")
     if got["tied"] != tied:
         checks.fail(f"with tie_embeddings={tied}, lm_head.weight should {'be' if tied else 'not be'} "
                     "embed_tokens.weight")
@@ -54,7 +53,7 @@ def test_context_length_is_enforced(student, reference_module, gen):
 
 
 def test_cached_greedy_decoding(student, reference, reference_module, gen):
-    cfg = config(gen)
+    cfg = config(gen, n_layers=2)
     state = llama_state(reference_module, cfg, gen)
     prompt = tokens(gen, cfg, 2, 5)
     expected, _ = reference.generate_tokens(cfg, state, prompt, 8, False)
