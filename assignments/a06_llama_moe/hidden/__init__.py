@@ -1,0 +1,1 @@
+"""Hidden tests of a06_llama_moe."""
