@@ -68,9 +68,9 @@ MUTANTS = [
     M("resume_restarts_schedule", "checkpoint", (("    return ckpt[\"step\"], ckpt[\"curve\"]", "    return 0, ckpt[\"curve\"]"),)),
     # threshold: the band
     M("no_causal_mask", "threshold", (("from gpt import GPT, GPTConfig, init_weights\n",
-                                       "import gpt as _gpt\nfrom gpt import GPT, GPTConfig, init_weights\n\n"
+                                       ("import gpt as _gpt\nfrom gpt import GPT, GPTConfig, init_weights\n\n"
                                        "_gpt.causal_mask = lambda t_q, t_k=None, device=None: torch.ones(t_q, t_k or t_q, "
-                                       "dtype=torch.bool, device=device)   # the student's attention has no mask\n"),),
+                                       "dtype=torch.bool, device=device)   # the student's attention has no mask\n")),),
       "causal mask"),
     M("bigram_only_windows_of_one", "threshold",
       (("        x, y = get_batch(train_ids, cfg[\"batch_size\"], t, device, data_gen)",

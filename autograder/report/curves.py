@@ -72,7 +72,8 @@ def render(curve: dict) -> bytes:
     ax.set_ylabel("loss (nats)")
     ax.set_title(str(curve.get("title") or "loss curve"))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -44,9 +44,8 @@ References: CS336 assignment 1 (Stanford, 2025) §4; nanoGPT train.py; Loshchilo
 import math
 
 import torch
-import torch.nn as nn
-
 from gpt import GPT, GPTConfig, init_weights
+from torch import nn
 
 IGNORE_INDEX = -100
 
@@ -151,7 +150,7 @@ class AdamW(torch.optim.Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.01):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
     @torch.no_grad()
     def step(self, closure=None):
