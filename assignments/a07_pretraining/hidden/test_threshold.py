@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from autograder.grade import checks
 
@@ -65,9 +66,10 @@ def test_trained_model_reaches_the_band(student, reference_module, gen, bars, re
         checks.fail(where + f"\nLikely mistake: your own evaluation reports {final:.4f}, below the entropy rate "
                     f"{h2:.4f}, which is impossible for a model that only sees the past: your model sees the tokens "
                     "it predicts (is the causal mask missing?). Evaluated causally, it has not learned.")
-    if abs(loss - lnv) < 0.1:
-        checks.fail(where + f"\nLikely mistake: the loss is that of an untrained model (ln V = {lnv:.4f}): are the "
-                    "weights updated (optimizer.step()) and is the model train returns the one that was trained?")
+    init = {k: v for k, v in reference_module.build_model(model_config, seed).state_dict().items()}
+    if abs(loss - lnv) < 0.1 and all(torch.allclose(state[k], init[k], atol=1e-6) for k in state):
+        checks.fail(where + f"\nLikely mistake: the weights came back as initialized, untrained (loss near ln V = "
+                    f"{lnv:.4f}): are they updated (optimizer.step()), and is the model train returns the trained one?")
     if loss > h1 - 0.1:
         checks.fail(where + f"\nLikely mistake: a model that sees only the current token (bigram) reaches "
                     f"{h1:.4f} at best; yours does no better, so it does not use the earlier tokens (windows of "
