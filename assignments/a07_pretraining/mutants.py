@@ -19,6 +19,9 @@ MUTANTS = [
       (("    keep = targets != ignore_index\n    logits, targets = logits[keep], targets[keep]",
         "    keep = targets != ignore_index\n    n = targets.numel()\n    logits, targets = logits[keep], targets[keep]"),
        ("    return (log_norm - picked).mean()", "    return (log_norm - picked).sum() / n")), "denominator"),
+    M("ce_max_not_added_back", "cross_entropy",
+      (("    log_norm = m.squeeze(-1) + torch.log(torch.exp(logits - m).sum(dim=-1))",
+        "    log_norm = torch.log(torch.exp(logits - m).sum(dim=-1))"),)),
     M("ce_ignore_index_hardcoded", "cross_entropy", (("    keep = targets != ignore_index", "    keep = targets != -100"),)),
     # data
     M("batch_not_shifted", "data", (("    y = ids[starts[:, None] + offsets + 1]", "    y = ids[starts[:, None] + offsets]"),),
@@ -61,6 +64,8 @@ MUTANTS = [
     M("clip_after_step", "training", (("        clip_grad_norm(model.parameters(), max_norm)\n    optimizer.step()",
                                        "        pass\n    optimizer.step()\n    if max_norm is not None:\n        clip_grad_norm(model.parameters(), max_norm)"),),
       "after optimizer.step()"),
+    M("no_backward", "training", (("    loss.backward()\n    if max_norm is not None:", "    if max_norm is not None:"),),
+      "5% of the first"),
     M("eval_leaves_eval_mode", "training", (("    model.train(was_training)\n", ""),), "eval mode"),
     # checkpoint
     M("resume_forgets_optimizer", "checkpoint", (("    optimizer.load_state_dict(ckpt[\"optimizer\"])\n", ""),), "optimizer's state"),
@@ -77,6 +82,9 @@ MUTANTS = [
         "        x, y = get_batch(train_ids, cfg[\"batch_size\"], 1, device, data_gen)"),), "bigram"),
     M("no_optimizer_step", "threshold", (("    optimizer.step()\n    return loss.item()", "    return loss.item()"),),
       "untrained"),
+    # questions
+    M("questions_wrong", "questions", (("    return math.log(vocab_size)", "    return math.log2(vocab_size)"),
+                                       ('    return "b"', '    return "a"'), ('    return "c"', '    return "a"')), "q1"),
     # hardmode: gradient accumulation
     M("accumulation_not_divided", "grad_accumulation",
       (("        loss = cross_entropy(model(xs), ys) / micro_batches", "        loss = cross_entropy(model(xs), ys)"),),
