@@ -11,10 +11,11 @@ as grading.toml's ``course.hidden_feedback`` says:
 
 from __future__ import annotations
 
-from .results import points
-
 import html
 from dataclasses import dataclass
+
+from . import curves
+from .results import points
 
 
 @dataclass(frozen=True)
@@ -114,5 +115,6 @@ tr.lost td:nth-child(2){{color:#b00}}pre{{background:#f4f4f4;padding:.5em;white-
 <body><h1>{e(title)}</h1><p><strong>{e(line)}</strong></p>
 <table><tr><th>task</th><th>points</th><th>public tests</th><th>hidden tests</th></tr>{''.join(rows)}</table>
 {''.join(sections)}
+{curves.html(document)}
 </body></html>
 """
