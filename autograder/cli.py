@@ -71,7 +71,7 @@ def cmd_grade(course: config.Course, args) -> int:
     if len(paths) == 1 and batch.is_class_folder(paths[0], a.module):
         paths = batch.submissions_in(paths[0])
         print(f"grading {len(paths)} submissions from {args.submissions[0]} with {args.jobs} job(s)", file=sys.stderr)
-    print(f"isolation: {'bubblewrap sandbox' if iso.sandbox else 'separate process only'}; processes limit: "
+    print(f"isolation: {iso.describe()}; processes limit: "
           f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
     out = _out(course, a.id, args.out)
     result = batch.grade_class(course, a.id, paths, out, variant=args.variant, profile=profile, jobs=args.jobs,

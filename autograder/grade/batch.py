@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import config
 from ..report.gradebook import Gradebook, config_digest
 from ..report.results import points
-from . import run
+from . import run, unprivileged
 from .submission import digest_path
 
 
@@ -55,6 +55,8 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise config.ConfigError(f"several submissions are named {', '.join(duplicates)} (a folder and a .zip?)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    unprivileged.fence([out_dir])            # results are private: no worker (other uid) may read them
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
     try:

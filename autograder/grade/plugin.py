@@ -100,7 +100,8 @@ class State:
         except SubmissionProblem as exc:
             return Unloadable(str(exc))
         limits = self.profile.limits
-        worker = WorkerSubmission(launch.launcher(self.staged, module, self.profile, self.isolation),
+        protect = launch.protected(self.course.root, self.submission)
+        worker = WorkerSubmission(launch.launcher(self.staged, module, self.profile, self.isolation, protect),
                                   self.course.startup_timeout_s,
                                   self.course.startup_timeout_s, limits.output_kb * 1024)
         worker.start()
@@ -329,6 +330,7 @@ def pytest_sessionfinish(session, exitstatus):
     state = session.config.stash.get(STATE, None)
     if state is None or state.results_path is None or not state.planned:
         return
+    state.student.close()          # every process of the submission is gone before results are written
     rows = {row["nodeid"]: row for row in _planned_rows(state)}
     tested = []
     for item in state.planned:
