@@ -10,6 +10,7 @@ only what is missing.
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,12 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     if duplicates:
         raise config.ConfigError(f"several submissions are named {', '.join(duplicates)} (a folder and a .zip?)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    unprivileged.fence([out_dir])            # results are private: no worker (other uid) may read them
+    # Results and the class's submissions are private: no worker (another uid) may read them.
+    folders = {p.resolve().parent for p in paths}
+    python = unprivileged.worker_python()
+    if os.getuid() == 0:
+            unprivileged.fence([out_dir, *(folders if len(paths) > 1 and len(folders) == 1 else ())],
+                           keep=[python] if python else [])
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
     try:

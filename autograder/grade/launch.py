@@ -109,9 +109,10 @@ def _limits(profile: Profile, iso: Isolation, uid: int) -> dict:
 
 def protected(course_root: Path, submission: Path) -> list[Path]:
     """What an unprivileged worker must not reach: the course (reference, hidden tests,
-    release), the grader's package, the original submission and its class folder."""
+    release), the grader's package and the original submission (``batch`` fences the class
+    folder and the results folder)."""
     package = Path(__file__).resolve().parent.parent
-    return [course_root, package, submission, submission.resolve().parent]
+    return [course_root, package, submission]
 
 
 def launcher(staged: Staged, module: str, profile: Profile, iso: Isolation, protect=()):
@@ -119,9 +120,13 @@ def launcher(staged: Staged, module: str, profile: Profile, iso: Isolation, prot
     unprivileged mode the paths ``protect`` are fenced first (see ``unprivileged.fence``)."""
     slot, python = None, sys.executable
     if iso.unprivileged:
-        for notice in unprivileged.fence(protect):
-            print(f"autograder: {notice}", file=sys.stderr)
-        slot, python = unprivileged.Slot(), unprivileged.worker_python()
+        python = unprivileged.worker_python()
+        try:
+            for notice in unprivileged.fence(protect, keep=[python] if python else []):
+                print(f"autograder: {notice}", file=sys.stderr)
+        except unprivileged.FenceError as exc:
+            raise IsolationError(str(exc)) from None
+        slot = unprivileged.Slot()
         if python is None or not unprivileged.reachable(Path(python)):
             raise IsolationError(f"the unprivileged worker cannot run {python} (fenced or private)")
         slot.own(staged.root)

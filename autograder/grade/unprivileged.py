@@ -76,7 +76,7 @@ def worker_python() -> str | None:
     if os.getuid() != 0:
         return None
     override = os.environ.get("AUTOGRADER_WORKER_PYTHON")
-    for python in ([override] if override else [sys.executable, str(WORKER_VENV / "bin" / "python")]):
+    for python in ([override] if override else [str(WORKER_VENV / "bin" / "python"), sys.executable]):
         if python and Path(python).exists() and _runs_as(python, FIRST_UID + SLOTS):
             return python
     return None
@@ -183,13 +183,23 @@ def reachable(path: Path) -> bool:
     return bool(os.stat(path).st_mode & (stat.S_IROTH | stat.S_IXOTH)) if path.exists() else False
 
 
-def fence(paths) -> list[str]:
-    """Make each of ``paths`` unreachable to other users where it is reachable; returns notices."""
+class FenceError(OSError):
+    """A folder to fence holds something the worker needs (its interpreter)."""
+
+
+def fence(paths, keep=()) -> list[str]:
+    """Make each of ``paths`` unreachable to other users where it is reachable; returns notices.
+    A path holding one of ``keep`` (the worker's interpreter) cannot be fenced: ``FenceError``."""
     notices = []
     for path in paths:
         path = Path(path)
         if not path.exists() or not reachable(path):
             continue
+        inside = [k for k in keep if Path(k).resolve().is_relative_to(path.resolve()) or
+                  Path(k).absolute().is_relative_to(path.absolute())]
+        if inside:
+            raise FenceError(f"{path} must be made private for the unprivileged worker, but its interpreter "
+                             f"{inside[0]} lies inside it: build it elsewhere (`autograder sandbox --install`)")
         info = os.stat(path)
         if info.st_mode & stat.S_ISVTX or str(path.resolve()) in ("/", "/tmp", "/var/tmp", "/home", "/work"):
             continue                                        # a shared folder: fence its members instead
