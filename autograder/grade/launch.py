@@ -62,7 +62,18 @@ class Isolation:
                 "processes_limit": self.processes, "warning": self.warning}
 
 
+def check_device(profile: Profile) -> None:
+    """Refuse a profile whose device is missing here (no grade is better than a wrong one)."""
+    if profile.device == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            why = "this torch is built without CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise IsolationError(f"profile {profile.name!r} grades on cuda, but {why} here "
+                                 f"(torch {torch.__version__}): grade on a GPU runner, or with a CPU profile")
+
+
 def isolation(profile: Profile) -> Isolation:
+    check_device(profile)
     problem = sandbox.probe() if profile.sandbox != "off" else "disabled by grading.toml (sandbox = \"off\")"
     if problem and profile.sandbox == "required":
         raise IsolationError(f"profiles.{profile.name}.sandbox is \"required\" but {problem}")

@@ -17,6 +17,7 @@ task unknown to grading.toml, a task of the graded variant with no test.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -66,6 +67,15 @@ class Unloadable:
         return fail
 
 
+def _stubs(release: Path, module: str) -> dict[str, str] | None:
+    """The released stubs' code, for the .py-or-.ipynb choice (None without a release)."""
+    from ..harness import source
+    py, nb = release / f"{module}.py", release / f"{module}.ipynb"
+    if not (py.is_file() and nb.is_file()):
+        return None
+    return {"py": py.read_text(encoding="utf-8"), "ipynb": source.notebook_code(nb.read_text(encoding="utf-8"))}
+
+
 class State:
     def __init__(self, config: pytest.Config):
         opt = config.getoption
@@ -96,7 +106,8 @@ class State:
         try:
             given = {name: release / name for name in self.course.given_modules(aid)}
             self.staged = stage(self.submission, module, adapters if adapters.is_file() else None,
-                                released, self._stage_dir / "stage", given)
+                                released, self._stage_dir / "stage", given, stubs=_stubs(release, module),
+                                variant=self.variant)
         except SubmissionProblem as exc:
             return Unloadable(str(exc))
         limits = self.profile.limits
@@ -338,6 +349,7 @@ def pytest_sessionfinish(session, exitstatus):
         row = rows[item.nodeid]
         tested.append(scoring.TestResult(item.nodeid, item.name, row["task"], row["public"], outcome,
                                          message, seconds, row["max_score"], item.stash.get(RECORDED, {})))
+    review = _needs_review(tested)
     titles = {t: v.title for t, v in state.assignment.tasks_for(state.variant).items()
               if state.only is None or t in state.only}
     import torch
@@ -350,9 +362,26 @@ def pytest_sessionfinish(session, exitstatus):
         "isolation": state.isolation.record(),
         "worker_starts": getattr(state.student, "starts", 0),
         "worker_startup_s": round(getattr(state.student, "startup_s", 0.0), 3),
+        "status": "needs_review" if review else "graded", **({"needs_review": review} if review else {}),
     }
     document = results_doc.build(
         assignment=state.assignment.id, variant=state.variant, results=tested,
         tasks=scoring.task_totals(tested, titles), public_visibility=state.course.public_visibility,
         hidden_visibility=state.course.hidden_visibility, execution_time=time.time() - state.started, extra=extra)
+    if review:
+        document["output"] = f"NEEDS REVIEW: {review}\n\n" + document["output"]
     results_doc.write(state.results_path, document)
+
+
+def _needs_review(tested: list) -> str:
+    """The reason no test could reach the code (it could not be found or imported), or "".
+    The full message stays on the first such test; the others point to it (said once)."""
+    unloadable = [r for r in tested if r.outcome == "unloadable"]
+    if not unloadable:
+        return ""
+    first = unloadable[0].message
+    for i, r in enumerate(tested):
+        if r.outcome == "unloadable" and r is not unloadable[0]:
+            tested[i] = dataclasses.replace(r, message="not graded: your submission could not be loaded "
+                                            "(the reason is given once, at the top and in the first test)")
+    return first.split("\n\nwhere", 1)[0][:2000]

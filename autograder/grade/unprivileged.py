@@ -69,7 +69,7 @@ def _runs_as(python: str, uid: int) -> bool:
     return proc.returncode == 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def worker_python() -> str | None:
     """The interpreter the unprivileged worker runs: ours when the uid can run it, else the
     worker virtualenv (cached for the process)."""
@@ -82,14 +82,14 @@ def worker_python() -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def network_namespace() -> bool:
     """Whether ``unshare --net`` works here (then the worker has no network)."""
     unshare = shutil.which("unshare")
     if unshare is None:
         return False
     try:
-        return subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=30).returncode == 0
+        return subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=30, check=False).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
