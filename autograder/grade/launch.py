@@ -102,7 +102,7 @@ def environment(scratch: str, threads: int) -> dict[str, str]:
     env.update({
         "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "student",
         "HOME": scratch, "TMPDIR": f"{scratch}/tmp", "XDG_CACHE_HOME": f"{scratch}/.cache",
-        "MPLCONFIGDIR": f"{scratch}/.matplotlib", "IPYTHONDIR": f"{scratch}/.ipython",
+        "MPLCONFIGDIR": f"{scratch}/.matplotlib", "MPLBACKEND": "Agg", "IPYTHONDIR": f"{scratch}/.ipython",
         "JUPYTER_RUNTIME_DIR": f"{scratch}/.jupyter", "HF_HOME": f"{scratch}/.hf",
         "HF_HUB_OFFLINE": "1", "TIKTOKEN_CACHE_DIR": f"{scratch}/.tiktoken",
         "TORCHINDUCTOR_CACHE_DIR": f"{scratch}/.inductor", "PYTHONDONTWRITEBYTECODE": "1",
