@@ -6,12 +6,15 @@ import csv
 import html.parser
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +190,44 @@ def test_gradescope_shows_hidden_diagnoses_in_visible_summaries():
     assert counts == "hidden tests: 0 of 1 passed"
     assert len(gradescope.gradescope_document(doc, "summary", "visible")["tests"]) == 2
     assert len(doc["tests"]) == 2                                 # the grader's own document is unchanged
+
+
+THIEF = """
+import glob
+for path in glob.glob("/tmp/**/source/reference/a03_attention/attention.py", recursive=True):
+    try:
+        exec(open(path).read(), globals())
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_gradescope_bundle_without_a_sandbox_keeps_the_reference_private(tmp_path):
+    """The bundle as Gradescope runs it where bubblewrap cannot: a submission that reads the
+    bundled reference gets what its own code deserves (the untouched stub: 0)."""
+    from autograder.grade import unprivileged
+    if unprivileged.possible() is not None:
+        if os.environ.get("AUTOGRADER_REQUIRE_SANDBOX") == "1":
+            pytest.fail(unprivileged.possible())
+        pytest.skip(unprivileged.possible())
+    real = config.load(ROOT)
+    base = Path(tempfile.mkdtemp(prefix="autograder-gradescope-"))
+    try:
+        base.chmod(0o755)                        # as on Gradescope: the course starts out readable
+        with zipfile.ZipFile(gradescope.build(real, "a03_attention", "standard", tmp_path / "ag.zip")) as z:
+            z.extractall(base)
+        (base / "submission").mkdir()
+        stub = (ROOT / "release/standard/a03_attention/attention.py").read_text()
+        (base / "submission" / "attention.py").write_text(stub + THIEF)
+        env = {**os.environ, "AUTOGRADER_BASE": str(base), "AUTOGRADER_PYTHON": sys.executable,
+               "AUTOGRADER_SANDBOX": "off"}
+        proc = subprocess.run(["bash", str(base / "run_autograder")], env=env, capture_output=True, text=True,
+                              timeout=300)
+        results = json.loads((base / "results" / "results.json").read_text())
+        work = json.loads((base / "work" / "submission" / "results.json").read_text())
+        assert work["extra_data"]["isolation"]["mode"] == "unprivileged", proc.stdout + proc.stderr
+        assert results["score"] == 0, [t["name"] for t in results["tests"] if t["status"] == "passed"]
+        assert os.stat(base / "source").st_mode & 0o077 == 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

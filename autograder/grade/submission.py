@@ -11,7 +11,9 @@ not at the top level, up to three folder levels are searched (students often zip
 folder, or a folder of folders), and a zip holding only another zip is unpacked too.
 
 Anything wrong with the submission itself is a ``SubmissionProblem`` with a message for the
-student; the grading plugin turns it into a zero on every test, with that message.
+student; the grading plugin turns it into a zero on every test flagged ``needs_review``
+(results.json, the run summary, the exit status, the CSV and the gradebook say so), with
+that message said once.
 """
 
 from __future__ import annotations
