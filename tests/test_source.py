@@ -92,7 +92,7 @@ def test_notebook_habits_are_neutralised_keeping_line_numbers():
             "def plot_later():\n    plt.show()\n")
     extracted, notes, _ = source.notebook_source(notebook(code("a = 1"), code(cell)))
     namespace = {}
-    exec(compile(extracted, "nb", "exec"), namespace)            # runs without Colab or a display
+    exec(compile(extracted, "nb", "exec"), namespace)  # noqa: S102 - runs without Colab or a display
     assert namespace["a"] == 1 and callable(namespace["plot_later"])
     assert any("google.colab" in n and "drive, f now do nothing" in n for n in notes)
     assert sum("top-level output call" in n for n in notes) == 3     # plt.plot, plt.show, display; not in def

@@ -63,7 +63,7 @@ def possible() -> str | None:
 def _runs_as(python: str, uid: int) -> bool:
     try:
         proc = subprocess.run([python, "-I", "-c", CHECK], user=uid, group=uid, extra_groups=[], cwd="/",
-                              env={"PATH": "/usr/bin:/bin", "HOME": "/"}, capture_output=True, timeout=60)
+                              env={"PATH": "/usr/bin:/bin", "HOME": "/"}, capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
@@ -228,7 +228,7 @@ def install_worker_python(venv: Path = WORKER_VENV) -> str:
         pins.append(f"{name}=={version.split('+')[0]}")
     steps = [[base, "-m", "venv", "--clear", str(venv)], [str(venv / "bin" / "pip"), "install", "-q", *pins]]
     for argv in steps:
-        proc = subprocess.run(argv, capture_output=True, text=True)
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             return f"`{' '.join(argv[:4])} ...` failed (status {proc.returncode}): {(proc.stderr or proc.stdout)[-400:]}"
     subprocess.run(["chmod", "-R", "go+rX", str(venv)], check=False)
@@ -244,6 +244,6 @@ def _python_ok(python: str) -> bool:
     uid = FIRST_UID + SLOTS
     try:
         return subprocess.run([python, "-I", "-c", code], user=uid, group=uid, extra_groups=[], cwd="/",
-                              capture_output=True, timeout=60).returncode == 0
+                              capture_output=True, timeout=60, check=False).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
