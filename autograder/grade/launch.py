@@ -80,7 +80,8 @@ def isolation(profile: Profile) -> Isolation:
     setting = os.environ.get("AUTOGRADER_SANDBOX") or profile.sandbox
     if setting not in ("auto", "required", "off"):
         raise IsolationError(f"AUTOGRADER_SANDBOX={setting!r}: expected auto, required or off")
-    problem = sandbox.probe() if setting != "off" else f"disabled ({'AUTOGRADER_SANDBOX' if setting != profile.sandbox else 'grading.toml: sandbox'} = \"off\")"
+    source = "AUTOGRADER_SANDBOX" if setting != profile.sandbox else "grading.toml: sandbox"
+    problem = sandbox.probe() if setting != "off" else f"disabled ({source} = \"off\")"
     if problem and setting == "required":
         raise IsolationError(f"profiles.{profile.name}.sandbox is \"required\" but {problem}")
     if problem is None:

@@ -89,7 +89,8 @@ def network_namespace() -> bool:
     if unshare is None:
         return False
     try:
-        return subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=30, check=False).returncode == 0
+        proc = subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=30, check=False)
+        return proc.returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -204,7 +205,7 @@ def fence(paths, keep=()) -> list[str]:
         if info.st_mode & stat.S_ISVTX or str(path.resolve()) in ("/", "/tmp", "/var/tmp", "/home", "/work"):
             continue                                        # a shared folder: fence its members instead
         os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o007)
-        notices.append(f"made {path} unreadable to other users (chmod o-rwx) so the unprivileged worker cannot reach it")
+        notices.append(f"made {path} unreadable to other users (chmod o-rwx): the unprivileged worker cannot reach it")
     return notices
 
 
@@ -230,7 +231,8 @@ def install_worker_python(venv: Path = WORKER_VENV) -> str:
     for argv in steps:
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            return f"`{' '.join(argv[:4])} ...` failed (status {proc.returncode}): {(proc.stderr or proc.stdout)[-400:]}"
+            why = (proc.stderr or proc.stdout)[-400:]
+            return f"`{' '.join(argv[:4])} ...` failed (status {proc.returncode}): {why}"
     subprocess.run(["chmod", "-R", "go+rX", str(venv)], check=False)
     worker_python.cache_clear()
     if worker_python() is None:
