@@ -5,11 +5,14 @@
     autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR]
     autograder export ASSIGNMENT --csv FILE [--out DIR]
     autograder feedback ASSIGNMENT [--out DIR]
+    autograder gradebook ASSIGNMENT list | remove STUDENT... [--out DIR]
     autograder gradescope ASSIGNMENT [--variant V] [--output FILE]
-    autograder sandbox [--install]
+    autograder sandbox [--install] [--require]
 
 Exit status: 0 on success; 1 when ``release --check`` finds problems or a grading run hit a
-grader error; 2 on a usage or course-configuration error.
+grader error; 2 on a usage or course-configuration error (a missing path, a profile whose
+device is missing here, ...); 3 when a grading run had submissions that need review (the
+grader could not load them: each has a results.json saying why, status ``needs_review``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ def _profile(course: config.Course, name: str) -> str:
     if name != "auto":
         if name not in course.profiles:
             raise config.ConfigError(f"--profile {name!r}: grading.toml has {', '.join(course.profiles)}")
+        from .grade.launch import check_device
+        check_device(course.profiles[name])
         return name
     import torch
     available = {"cpu": True, "cuda": torch.cuda.is_available()}
@@ -60,11 +65,16 @@ def cmd_release(course: config.Course, args) -> int:
     return 0
 
 
+def _variant(course: config.Course, variant: str) -> str:
+    if variant not in course.variants:
+        raise config.ConfigError(f"--variant {variant!r}: grading.toml has {', '.join(course.variants)}")
+    return variant
+
+
 def cmd_bundle(course: config.Course, args) -> int:
     from .release import build
     course.assignment(args.assignment)
-    if args.variant not in course.variants:
-        raise config.ConfigError(f"--variant {args.variant!r}: grading.toml has {', '.join(course.variants)}")
+    _variant(course, args.variant)
     output = Path(args.output or course.root / "out" / f"{args.assignment}-{args.variant}.zip")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(build.bundle(course, args.assignment, args.variant))
@@ -76,17 +86,28 @@ def cmd_grade(course: config.Course, args) -> int:
     from .grade import batch, launch
     from .report import table
     a = course.assignment(args.assignment)
-    if args.variant not in course.variants:
-        raise config.ConfigError(f"--variant {args.variant!r}: grading.toml has {', '.join(course.variants)}")
+    _variant(course, args.variant)
+    if args.jobs < 1:
+        raise config.ConfigError(f"--jobs {args.jobs}: expected a whole number of at least 1")
+    missing = [p for p in args.submissions if not Path(p).exists()]
+    if missing:
+        raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
     profile = _profile(course, args.profile)
     iso = launch.isolation(course.profiles[profile])
     paths = [Path(p) for p in args.submissions]
-    if len(paths) == 1 and batch.is_class_folder(paths[0], a.module):
-        paths = batch.submissions_in(paths[0])
-        print(f"grading {len(paths)} submissions from {args.submissions[0]} with {args.jobs} job(s)", file=sys.stderr)
-    print(f"isolation: {'bubblewrap sandbox' if iso.sandbox else 'separate process only'}; processes limit: "
-          f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
     out = _out(course, a.id, args.out)
+    if len(paths) == 1 and batch.is_class_folder(paths[0], a.module):
+        found = batch.collect(paths[0], out / "_lms")
+        for warning in found.skipped:
+            print(f"WARNING: {warning}", file=sys.stderr)
+        for student, files in found.lms.items():
+            print(f"LMS download: {student} <- {', '.join(files)}", file=sys.stderr)
+        paths = found.paths
+        if not paths:
+            raise config.ConfigError(f"{args.submissions[0]} holds no submission (no folder, .zip or LMS file)")
+        print(f"grading {len(paths)} submissions from {args.submissions[0]} with {args.jobs} job(s)", file=sys.stderr)
+    print(f"isolation: {iso.describe()}; processes limit: "
+          f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
     result = batch.grade_class(course, a.id, paths, out, variant=args.variant, profile=profile, jobs=args.jobs,
                                regrade=args.regrade, seed=args.seed)
     if len(result.documents) <= 3:
@@ -97,12 +118,15 @@ def cmd_grade(course: config.Course, args) -> int:
             if fails := table.failures(doc):
                 print(fails)
     print(f"\n{table.gradebook(result.documents)}\n")
+    review = result.needs_review
     print(f"{result.graded} graded, {result.skipped} unchanged since their last grading (skipped; --regrade to "
-          f"grade again), {len(result.failed)} grader error(s). Results, feedback and logs: {out}/<submission>/; "
-          f"gradebook: {out}/gradebook.sqlite")
+          f"grade again), {len(review)} need review (could not be loaded: not real zeros), {len(result.failed)} "
+          f"grader error(s). Results, feedback and logs: {out}/<submission>/; gradebook: {out}/gradebook.sqlite")
+    for name, why in review.items():
+        print(f"NEEDS REVIEW {name}: {why.splitlines()[0]}", file=sys.stderr)
     for name, error in result.failed.items():
         print(f"GRADER ERROR for {name}: {error.splitlines()[0]}", file=sys.stderr)
-    return 1 if result.failed else 0
+    return 1 if result.failed else 3 if review else 0
 
 
 def cmd_export(course: config.Course, args) -> int:
@@ -126,6 +150,8 @@ def cmd_feedback(course: config.Course, args) -> int:
     from .report.gradebook import Gradebook
     a = course.assignment(args.assignment)
     out = _out(course, a.id, args.out)
+    if not (out / "gradebook.sqlite").is_file():
+        raise config.ConfigError(f"no gradebook at {out / 'gradebook.sqlite'}: grade {a.id} first")
     book = Gradebook(out / "gradebook.sqlite")
     try:
         documents = book.current(a.id)
@@ -139,8 +165,34 @@ def cmd_feedback(course: config.Course, args) -> int:
     return 0
 
 
+def cmd_gradebook(course: config.Course, args) -> int:
+    from .report.gradebook import Gradebook
+    a = course.assignment(args.assignment)
+    path = _out(course, a.id, args.out) / "gradebook.sqlite"
+    if not path.is_file():
+        raise config.ConfigError(f"no gradebook at {path}: grade {a.id} first")
+    book = Gradebook(path)
+    try:
+        known = book.students(a.id)
+        if args.action == "list":
+            for row in book.rows(a.id):
+                print(f"{row['student']}\t{row['score']:g}/{row['max_score']:g}\t{row['status']}")
+            return 0
+        unknown = [s for s in args.students if s not in known]
+        if unknown or not args.students:
+            raise config.ConfigError(f"gradebook remove: {', '.join(unknown) or 'no student given'}: not in the "
+                                     f"gradebook of {a.id} (it has {', '.join(known) or 'nobody'})")
+        for student in args.students:
+            print(f"removed {student}: {book.remove(a.id, student)} grade(s)")
+    finally:
+        book.close()
+    return 0
+
+
 def cmd_gradescope(course: config.Course, args) -> int:
     from .report import gradescope
+    course.assignment(args.assignment)
+    _variant(course, args.variant)
     output = Path(args.output or course.root / "out" / f"{args.assignment}-{args.variant}-gradescope.zip")
     gradescope.build(course, args.assignment, args.variant, output)
     print(f"wrote {output}: upload it as the Gradescope autograder (base image: Ubuntu 24.04)")
@@ -148,14 +200,22 @@ def cmd_gradescope(course: config.Course, args) -> int:
 
 
 def cmd_sandbox(course: config.Course, args) -> int:
-    from .grade import proclimit, sandbox
+    from .grade import proclimit, sandbox, unprivileged
     if args.install and sandbox.bwrap_path() is None:
         print(f"sandbox --install: {_install_bubblewrap()}")
         sandbox.probe.cache_clear()
+    if args.install and os.getuid() == 0:
+        print(f"sandbox --install: {unprivileged.install_worker_python()}")
     problem = sandbox.probe()
     print(f"sandbox: {'bubblewrap works' if problem is None else problem}")
+    cannot = unprivileged.possible()
+    network = "no network" if unprivileged.network_namespace() else "network reachable: no network namespace here"
+    print("without the sandbox: " + (f"an unprivileged uid of its own per worker, running "
+                                     f"{unprivileged.worker_python()} ({network})" if cannot is None else cannot))
     print(f"processes limit: {proclimit.strategy()}")
-    return 1 if problem is not None and args.require else 0
+    # CI needs both modes: the exploit suite runs sandboxed and unprivileged (as root).
+    failed = problem is not None or (cannot is not None and os.getuid() == 0)
+    return 1 if failed and args.require else 0
 
 
 def _install_bubblewrap() -> str:
@@ -204,21 +264,32 @@ def main(argv=None) -> int:
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("--out", help="results folder (default: out/<assignment>)")
 
+    p = sub.add_parser("gradebook", help="list the gradebook, or remove students' grades from it")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("action", choices=["list", "remove"])
+    p.add_argument("students", nargs="*", metavar="STUDENT")
+    p.add_argument("--out", help="results folder holding gradebook.sqlite (default: out/<assignment>)")
+
     p = sub.add_parser("gradescope", help="write the Gradescope autograder zip for an assignment")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("--variant", default="standard")
     p.add_argument("--output", metavar="FILE")
 
     p = sub.add_parser("sandbox", help="say whether submissions can be sandboxed here")
-    p.add_argument("--install", action="store_true", help="install bubblewrap with apt-get if missing (root)")
-    p.add_argument("--require", action="store_true", help="exit 1 unless the sandbox works (CI)")
+    p.add_argument("--install", action="store_true", help="install bubblewrap with apt-get if missing, and build "
+                   "the interpreter an unprivileged worker can run (root)")
+    p.add_argument("--require", action="store_true", help="exit 1 unless the sandbox works and, as root, the "
+                   "unprivileged mode too (CI)")
 
     args = parser.parse_args(argv)
     from .grade.launch import IsolationError
     try:
+        if args.course is not None and not (args.course / "grading.toml").is_file():
+            raise config.ConfigError(f"--course {args.course}: no grading.toml there")
         course = config.load(args.course)
-        return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export, "feedback": cmd_feedback,
-                "gradescope": cmd_gradescope, "sandbox": cmd_sandbox}[args.command](course, args)
+        return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export,
+                "feedback": cmd_feedback, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
+                "gradebook": cmd_gradebook}[args.command](course, args)
     except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2

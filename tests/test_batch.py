@@ -6,12 +6,15 @@ import csv
 import html.parser
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +166,68 @@ def test_gradescope_autograder_zip(tmp_path):
     results = json.loads((base / "results" / "results.json").read_text())
     assert results["score"] == 34, proc.stdout + proc.stderr
     assert all(t["visibility"] in ("visible", "hidden") for t in results["tests"])
+    summaries = [t for t in results["tests"] if t.get("extra_data", {}).get("summary_of_hidden")]
+    assert summaries and all(t["visibility"] == "visible" and t["max_score"] == 0 for t in summaries)
+
+
+def test_gradescope_shows_hidden_diagnoses_in_visible_summaries():
+    hidden = "FAILED: softmax rows do not sum to 1\nexpected 1.0, got 0.5\nLikely mistake: dividing by the max\nsrc"
+    doc = {"score": 1.0, "output": "a03 (standard): 1 / 3 points", "tests": [
+        {"name": "softmax: test_public", "status": "passed", "output": "passed", "visibility": "visible",
+         "score": 1.0, "max_score": 1.0, "extra_data": {"task": "softmax", "public": True}},
+        {"name": "softmax: test_secret_inputs", "status": "failed", "output": hidden, "visibility": "hidden",
+         "score": 0.0, "max_score": 2.0, "extra_data": {"task": "softmax", "public": False}}],
+        "extra_data": {"tasks": {"softmax": {"title": "Softmax", "score": 1.0, "max_score": 3.0}},
+                       "submission": {"note": "graded attention.ipynb: attention.py is unchanged from the release"}}}
+    shown = gradescope.gradescope_document(doc, "summary", "hidden")
+    summary = shown["tests"][-1]
+    assert summary["visibility"] == "visible" and summary["max_score"] == 0 and summary["status"] == "failed"
+    assert "hidden tests: 0 of 1 passed" in summary["output"]
+    assert "Likely mistake: dividing by the max" in summary["output"]
+    assert "test_secret_inputs" not in summary["output"] and "src" not in summary["output"].split("\n")[-1][-3:]
+    assert shown["output"].startswith("Note: graded attention.ipynb") and shown["score"] == 1.0
+    counts = gradescope.gradescope_document(doc, "counts", "hidden")["tests"][-1]["output"]
+    assert counts == "hidden tests: 0 of 1 passed"
+    assert len(gradescope.gradescope_document(doc, "summary", "visible")["tests"]) == 2
+    assert len(doc["tests"]) == 2                                 # the grader's own document is unchanged
+
+
+THIEF = """
+import glob
+for path in glob.glob("/tmp/**/source/reference/a03_attention/attention.py", recursive=True):
+    try:
+        exec(open(path).read(), globals())
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_gradescope_bundle_without_a_sandbox_keeps_the_reference_private(tmp_path):
+    """The bundle as Gradescope runs it where bubblewrap cannot: a submission that reads the
+    bundled reference gets what its own code deserves (the untouched stub: 0)."""
+    from autograder.grade import unprivileged
+    if unprivileged.possible() is not None:
+        if os.environ.get("AUTOGRADER_REQUIRE_SANDBOX") == "1":
+            pytest.fail(unprivileged.possible())
+        pytest.skip(unprivileged.possible())
+    real = config.load(ROOT)
+    base = Path(tempfile.mkdtemp(prefix="autograder-gradescope-"))
+    try:
+        base.chmod(0o755)                        # as on Gradescope: the course starts out readable
+        with zipfile.ZipFile(gradescope.build(real, "a03_attention", "standard", tmp_path / "ag.zip")) as z:
+            z.extractall(base)
+        (base / "submission").mkdir()
+        stub = (ROOT / "release/standard/a03_attention/attention.py").read_text()
+        (base / "submission" / "attention.py").write_text(stub + THIEF)
+        env = {**os.environ, "AUTOGRADER_BASE": str(base), "AUTOGRADER_PYTHON": sys.executable,
+               "AUTOGRADER_SANDBOX": "off"}
+        proc = subprocess.run(["bash", str(base / "run_autograder")], env=env, capture_output=True, text=True,
+                              timeout=300)
+        results = json.loads((base / "results" / "results.json").read_text())
+        work = json.loads((base / "work" / "submission" / "results.json").read_text())
+        assert work["extra_data"]["isolation"]["mode"] == "unprivileged", proc.stdout + proc.stderr
+        assert results["score"] == 0, [t["name"] for t in results["tests"] if t["status"] == "passed"]
+        assert os.stat(base / "source").st_mode & 0o077 == 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

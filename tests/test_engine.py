@@ -75,8 +75,10 @@ def test_unloadable_submission_scores_zero_with_a_reason(grade_toy, tmp_path, fi
     doc = grade_toy(toy.submission(tmp_path, "bad", files))
     assert doc["score"] == 0
     assert {t["extra_data"]["outcome"] for t in doc["tests"]} <= {"unloadable", "not_run"}
-    assert all(phrase in t["output"] for t in doc["tests"] if t["extra_data"]["outcome"] == "unloadable"), \
-        doc["tests"][0]["output"]
+    unloadable = [t for t in doc["tests"] if t["extra_data"]["outcome"] == "unloadable"]
+    assert phrase in unloadable[0]["output"] and phrase in doc["extra_data"]["needs_review"], unloadable[0]["output"]
+    assert doc["extra_data"]["status"] == "needs_review" and doc["output"].startswith("NEEDS REVIEW: ")
+    assert all("the reason is given once" in t["output"] for t in unloadable[1:])     # said once, not per test
 
 
 def test_missing_function_and_wrong_signature_are_explained(grade_toy, tmp_path):

@@ -67,3 +67,42 @@ def test_non_utf8_is_explained(tmp_path):
 def test_a_bom_is_fine(tmp_path):
     (tmp_path / "m.py").write_bytes("\ufeffx = 1\n".encode("utf-8"))
     assert source.choose(tmp_path, "m").code == "x = 1\n"
+
+
+@pytest.mark.parametrize("name", ["Toy.py", "toy_final.py", "Copy of toy.py", "toy (1).py", "toy-1.py", "TOY_v2.py"])
+def test_an_only_near_miss_name_is_graded_with_a_note(tmp_path, name):
+    (tmp_path / name).write_text("x = 1\n")
+    (tmp_path / "notes.txt").write_text("not code")
+    chosen = source.choose(tmp_path, "toy")
+    assert chosen.path.name == name and f"graded {name} as toy.py" in chosen.note
+
+
+def test_several_near_misses_are_refused_by_name(tmp_path):
+    for name in ("Toy.py", "toy_final.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    with pytest.raises(source.SourceError, match="several files that could be your toy.py: Toy.py, toy_final.py"):
+        source.choose(tmp_path, "toy")
+    (tmp_path / "toyota.py").write_text("x = 1\n")          # not a near miss of "toy"
+    assert source._normal("toyota") != source._normal("toy")
+
+
+def test_notebook_habits_are_neutralised_keeping_line_numbers():
+    cell = ("from google.colab import drive, files as f\ndrive.mount('/content/drive')\n"
+            "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\ndisplay(1)\nx = get_ipython()\n"
+            "def plot_later():\n    plt.show()\n")
+    extracted, notes, _ = source.notebook_source(notebook(code("a = 1"), code(cell)))
+    namespace = {}
+    exec(compile(extracted, "nb", "exec"), namespace)  # noqa: S102 - runs without Colab or a display
+    assert namespace["a"] == 1 and callable(namespace["plot_later"])
+    assert any("google.colab" in n and "drive, f now do nothing" in n for n in notes)
+    assert sum("top-level output call" in n for n in notes) == 3     # plt.plot, plt.show, display; not in def
+    where = extracted.splitlines().index("x = get_ipython()") + 1
+    assert source.cell_location(extracted, where) == ("notebook", 2, 7)
+
+
+def test_the_py_touched_only_by_whitespace_counts_as_unchanged(tmp_path):
+    (tmp_path / "m.py").write_text("def f():\n    raise NotImplementedError\n\n\n   \n")
+    (tmp_path / "m.ipynb").write_text(notebook(code("def f():\n    return 1")))
+    stubs = {"py": "def f():\n    raise NotImplementedError\n", "ipynb": source.notebook_code(notebook(code("stub")))}
+    chosen = source.choose(tmp_path, "m", stubs=stubs)
+    assert chosen.path.name == "m.ipynb" and "unchanged from the release (whitespace aside)" in chosen.note

@@ -10,6 +10,9 @@ only what is missing.
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +20,9 @@ from pathlib import Path
 from .. import config
 from ..report.gradebook import Gradebook
 from ..report.results import points
-from . import run
+from . import run, unprivileged
 from .digest import grade_digest
-from .submission import digest_path
+from .submission import digest_path, holds_module
 
 
 @dataclass
@@ -29,33 +32,106 @@ class Batch:
     skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)      # student -> grader error (course's fault)
 
+    @property
+    def needs_review(self) -> dict[str, str]:
+        """student -> why the grader could not load their submission (not a real zero)."""
+        return {s: d["extra_data"]["needs_review"] for s, d in self.documents.items()
+                if d["extra_data"].get("status") == "needs_review"}
+
+
+# Flat LMS downloads: every student's files side by side, the student in the file name.
+CANVAS = re.compile(r"^(?P<student>[a-z][a-z0-9]*?)(?:_late)?_(?P<uid>\d+)_(?P<fid>\d+)_(?P<file>.+)$", re.IGNORECASE)
+MOODLE = re.compile(r"^(?P<student>.+?)_(?P<uid>\d+)_assignsubmission_(?:file|onlinetext)_?(?P<file>.*)$")
+
+
+@dataclass
+class ClassFolder:
+    paths: list[Path]                                          # one per student
+    skipped: list[str] = field(default_factory=list)           # warnings: what was not graded, and why
+    lms: dict[str, list[str]] = field(default_factory=dict)    # student -> the LMS files gathered for them
+
+
+def lms_student(name: str) -> tuple[str, str] | None:
+    """``(student, original file name)`` of a Canvas or Moodle download file, else None."""
+    for pattern in (MOODLE, CANVAS):
+        match = pattern.match(name)
+        if match and match.group("file"):
+            student = re.sub(r"[^A-Za-z0-9_.-]+", "_", match.group("student")).strip("_").lower()
+            return f"{student}_{match.group('uid')}" if pattern is MOODLE else student, match.group("file")
+    return None
+
+
+def collect(folder: Path, lms_dir: Path | None = None) -> ClassFolder:
+    """The submissions in a class folder: each subfolder, each .zip, and the students of a flat
+    Canvas or Moodle download (their files gathered into ``lms_dir/<student>/``). Anything
+    else is skipped, with a warning."""
+    found = ClassFolder([])
+    groups: dict[str, list[tuple[Path, str]]] = {}
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith(".") or p.name == "__MACOSX":
+            continue
+        if p.is_dir() or p.suffix.lower() == ".zip" and lms_student(p.name) is None:
+            found.paths.append(p)
+        elif p.is_file() and lms_dir is not None and (hit := lms_student(p.name)):
+            groups.setdefault(hit[0], []).append((p, hit[1]))
+        else:
+            found.skipped.append(f"skipped {p.name}: not a submission (a submission is a folder, a .zip, or a "
+                                 "file of a Canvas or Moodle download)")
+    for student, files in groups.items():
+        target = lms_dir / student
+        shutil.rmtree(target, ignore_errors=True)
+        if len(files) == 1 and files[0][1].lower().endswith(".zip"):
+            target = lms_dir / f"{student}.zip"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[0][0], target)
+        else:
+            target.mkdir(parents=True)
+            for path, original in files:
+                shutil.copyfile(path, target / Path(original).name)
+        found.paths.append(target)
+        found.lms[student] = [p.name for p, _ in files]
+    return found
+
 
 def submissions_in(folder: Path) -> list[Path]:
     """The submissions in a class folder: each subfolder and each .zip."""
-    return sorted(p for p in folder.iterdir()
-                  if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".zip"))
+    return collect(folder).paths
 
 
 def is_class_folder(path: Path, module: str) -> bool:
-    """A folder of submissions, rather than one submission holding ``module``."""
-    if not path.is_dir() or any((path / f"{module}{ext}").is_file() for ext in (".py", ".ipynb")):
+    """A folder of submissions (or a flat LMS download), rather than one submission holding
+    ``module`` (or a near-miss of its name)."""
+    if not path.is_dir() or holds_module(path, module):
         return False
-    return any(p.is_dir() or p.suffix == ".zip" for p in path.iterdir())
+    return any(p.is_dir() or p.suffix.lower() == ".zip" or lms_student(p.name) for p in path.iterdir()
+               if not p.name.startswith("."))
 
 
 def _progress(done: int, total: int, student: str, doc: dict | None, note: str) -> None:
     width = 24
     filled = width * done // max(total, 1)
     score = f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}" if doc else note
+    if doc and doc["extra_data"].get("status") == "needs_review":
+        score += "  NEEDS REVIEW: " + doc["extra_data"]["needs_review"].splitlines()[0][:100]
     print(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {student}: {score}", file=sys.stderr, flush=True)
 
 
 def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Path, *, variant: str, profile: str,
                 jobs: int = 1, regrade: bool = False, seed: int | None = None, progress=_progress) -> Batch:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
     names = [run.submission_name(p) for p in paths]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise config.ConfigError(f"several submissions are named {', '.join(duplicates)} (a folder and a .zip?)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Results and the class's submissions are private: no worker (another uid) may read them.
+    folders = {p.resolve().parent for p in paths}
+    python = unprivileged.worker_python()
+    if os.getuid() == 0:
+            unprivileged.fence([out_dir, *(folders if len(paths) > 1 and len(folders) == 1 else ())],
+                           keep=[python] if python else [])
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
     try:

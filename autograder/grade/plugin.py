@@ -17,6 +17,7 @@ task unknown to grading.toml, a task of the graded variant with no test.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -101,11 +102,12 @@ class State:
             given[name].write_text(text, encoding="utf-8")
         try:
             self.staged = stage(self.submission, module, adapters if adapters.is_file() else None,
-                                released, self._stage_dir / "stage", given)
+                                released, self._stage_dir / "stage", given, variant=self.variant)
         except SubmissionProblem as exc:
             return Unloadable(str(exc))
         limits = self.profile.limits
-        worker = WorkerSubmission(launch.launcher(self.staged, module, self.profile, self.isolation),
+        protect = launch.protected(self.course.root, self.submission)
+        worker = WorkerSubmission(launch.launcher(self.staged, module, self.profile, self.isolation, protect),
                                   self.course.startup_timeout_s,
                                   self.course.startup_timeout_s, limits.output_kb * 1024)
         worker.start()
@@ -335,6 +337,7 @@ def pytest_sessionfinish(session, exitstatus):
     state = session.config.stash.get(STATE, None)
     if state is None or state.results_path is None or not state.planned:
         return
+    state.student.close()          # every process of the submission is gone before results are written
     rows = {row["nodeid"]: row for row in _planned_rows(state)}
     tested = []
     for item in state.planned:
@@ -342,6 +345,7 @@ def pytest_sessionfinish(session, exitstatus):
         row = rows[item.nodeid]
         tested.append(scoring.TestResult(item.nodeid, item.name, row["task"], row["public"], outcome,
                                          message, seconds, row["max_score"], item.stash.get(RECORDED, {})))
+    review = _needs_review(tested)
     titles = {t: v.title for t, v in state.assignment.tasks_for(state.variant).items()
               if state.only is None or t in state.only}
     import torch
@@ -354,9 +358,26 @@ def pytest_sessionfinish(session, exitstatus):
         "isolation": state.isolation.record(),
         "worker_starts": getattr(state.student, "starts", 0),
         "worker_startup_s": round(getattr(state.student, "startup_s", 0.0), 3),
+        "status": "needs_review" if review else "graded", **({"needs_review": review} if review else {}),
     }
     document = results_doc.build(
         assignment=state.assignment.id, variant=state.variant, results=tested,
         tasks=scoring.task_totals(tested, titles), public_visibility=state.course.public_visibility,
         hidden_visibility=state.course.hidden_visibility, execution_time=time.time() - state.started, extra=extra)
+    if review:
+        document["output"] = f"NEEDS REVIEW: {review}\n\n" + document["output"]
     results_doc.write(state.results_path, document)
+
+
+def _needs_review(tested: list) -> str:
+    """The reason no test could reach the code (it could not be found or imported), or "".
+    The full message stays on the first such test; the others point to it (said once)."""
+    unloadable = [r for r in tested if r.outcome == "unloadable"]
+    if not unloadable:
+        return ""
+    first = unloadable[0].message
+    for i, r in enumerate(tested):
+        if r.outcome == "unloadable" and r is not unloadable[0]:
+            tested[i] = dataclasses.replace(r, message="not graded: your submission could not be loaded "
+                                            "(the reason is given once, at the top and in the first test)")
+    return first.split("\n\nwhere", 1)[0][:2000]

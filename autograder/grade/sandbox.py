@@ -36,7 +36,7 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def probe() -> str | None:
     """None if bubblewrap works here, else why not (cached for the process)."""
     bwrap = bwrap_path()

@@ -7,10 +7,13 @@
 
 Zip files are extracted defensively: no absolute paths or '..', no links, bounded member
 count and bytes (counted while reading, not trusted from the headers). When the module is
-not at the top level, a single folder level is searched (students often zip the folder).
+not at the top level, up to three folder levels are searched (students often zip the
+folder, or a folder of folders), and a zip holding only another zip is unpacked too.
 
 Anything wrong with the submission itself is a ``SubmissionProblem`` with a message for the
-student; the grading plugin turns it into a zero on every test, with that message.
+student; the grading plugin turns it into a zero on every test flagged ``needs_review``
+(results.json, the run summary, the exit status, the CSV and the gradebook say so), with
+that message said once.
 """
 
 from __future__ import annotations
@@ -83,20 +86,44 @@ def extract_zip(archive: Path, dest: Path) -> None:
                     out.write(chunk)
 
 
-def locate(folder: Path, module: str) -> Path:
-    """The folder holding ``<module>.py``/``.ipynb``: ``folder`` or its only subfolder with one."""
-    names = (f"{module}.py", f"{module}.ipynb")
-    if any((folder / n).is_file() for n in names):
+def holds_module(folder: Path, module: str) -> bool:
+    try:
+        return any(source.find(folder, module, ext)[0] is not None for ext in (".py", ".ipynb"))
+    except source.SourceError:
+        return True                          # several candidates: reported by source.choose
+
+
+def locate(folder: Path, module: str, depth: int = 3) -> Path:
+    """The folder holding ``<module>.py``/``.ipynb`` (or their only near-miss): ``folder``, or
+    the only folder up to ``depth`` levels down with one (students zip folders of folders).
+    Several such folders: a ``SubmissionProblem`` naming them."""
+    if holds_module(folder, module):
         return folder
-    candidates = [d for d in folder.iterdir() if d.is_dir() and any((d / n).is_file() for n in names)]
-    return candidates[0] if len(candidates) == 1 else folder
+    level = [folder]
+    for _ in range(depth):
+        level = [d for f in level for d in sorted(f.iterdir()) if d.is_dir() and not d.name.startswith((".", "__MACOSX"))]
+        found = [d for d in level if holds_module(d, module)]
+        if len(found) > 1:
+            names = ", ".join(str(d.relative_to(folder)) for d in found[:5])
+            raise SubmissionProblem(f"the submission holds several folders with a {module}.py or {module}.ipynb "
+                                    f"({names}); hand in exactly one")
+        if found:
+            return found[0]
+    return folder
+
+
+def _inner_zip(folder: Path) -> Path | None:
+    """The only .zip inside an unpacked archive that holds nothing else gradable (a zip of a zip)."""
+    zips = [p for p in folder.rglob("*.zip") if "__MACOSX" not in p.parts]
+    return zips[0] if len(zips) == 1 else None
 
 
 def stage(submission: Path, module: str, adapters: Path | None, released: dict | None, dest: Path,
-          given: dict[str, Path] | None = None) -> Staged:
+          given: dict[str, Path] | None = None, *, stubs: dict[str, str] | None = None,
+          variant: str | None = None) -> Staged:
     """Stage ``submission`` under ``dest`` (see the module docstring). ``given`` maps file
     names to given code (earlier assignments' solutions), staged when the student did not
-    hand in their own version."""
+    hand in their own version; ``stubs`` and ``variant`` go to ``source.choose``."""
     kit, folder, scratch, raw = (dest / n for n in ("kit", "submission", "scratch", "raw"))
     for d in (kit / "_harness", folder, scratch / "tmp", raw):
         d.mkdir(parents=True)
@@ -107,16 +134,20 @@ def stage(submission: Path, module: str, adapters: Path | None, released: dict |
 
     if not submission.exists():
         raise SubmissionProblem(f"the submission {submission.name} does not exist")
-    if submission.is_file() and submission.suffix == ".zip":
+    if submission.is_file() and submission.suffix.lower() == ".zip":
         extract_zip(submission, raw)
         found = locate(raw, module)
+        inner = _inner_zip(raw) if not holds_module(found, module) else None
+        if inner is not None:                 # a zip of a zip
+            extract_zip(inner, raw / "_inner")
+            found = locate(raw / "_inner", module)
     elif submission.is_file():
         shutil.copy(submission, raw / submission.name)
         found = raw
     else:
         found = locate(submission, module)
     try:
-        chosen = source.choose(found, module, released)
+        chosen = source.choose(found, module, released, stubs=stubs, variant=variant)
     except source.SourceError as exc:
         raise SubmissionProblem(str(exc)) from None
 
@@ -125,6 +156,8 @@ def stage(submission: Path, module: str, adapters: Path | None, released: dict |
         if path.stat().st_size <= MAX_PY_BYTES and not any(p.startswith(".") for p in rel.parts):
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, folder / rel)
+    if chosen.path.name != f"{module}.py":    # a near-miss name, graded as <module>.py
+        (folder / chosen.path.relative_to(found)).unlink(missing_ok=True)
     (folder / f"{module}.py").write_text(chosen.code, encoding="utf-8")
     for name, path in (given or {}).items():
         if not (folder / name).exists() and path.is_file():

@@ -80,20 +80,45 @@ class Channel:
         return b"".join(chunks)
 
 
+_NOTEBOOKS: dict[str, str | None] = {}
+
+
+def _where(filename: str, lineno: int | None) -> tuple[str, int | None]:
+    """A file and line as the student knows them: for code taken from a notebook, the
+    notebook's name with "cell N" and the line within that cell."""
+    from . import source
+    if filename not in _NOTEBOOKS:
+        try:
+            with open(filename, encoding="utf-8") as f:
+                text = f.read()
+            _NOTEBOOKS[filename] = text if text.startswith(source.HEADER) else None
+        except OSError:
+            _NOTEBOOKS[filename] = None
+    code = _NOTEBOOKS[filename]
+    found = source.cell_location(code, lineno) if code and lineno else None
+    if found is None:
+        return os.path.basename(filename), lineno
+    name, cell, line = found
+    return f"{name}, cell {cell}", line
+
+
 def _error_info(exc: BaseException, kind: str | None = None, short: tuple[str, ...] = ()) -> dict:
     """Type, message and traceback of ``exc``; files under the folders ``short`` are shown
-    by name only (the grader's staging paths mean nothing to a student)."""
+    by name only (the grader's staging paths mean nothing to a student), and code taken
+    from a notebook by its cell and line."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith(HARNESS_DIR) and "importlib" not in f.filename]
     ours = [f for f in frames if f.filename.startswith(short)] if short else frames
     for frame in ours if short else ():
-        frame.filename = os.path.basename(frame.filename)
+        _ = frame.line                              # read the source line before the file name changes
+        frame.filename, frame.lineno = _where(frame.filename, frame.lineno)
     trace = "".join(traceback.format_list((ours or frames)[-8:]))
     message = str(exc)
     if isinstance(exc, SystemExit):
         message = f"your code called sys.exit({exc.code!r})"
     elif isinstance(exc, SyntaxError):
-        message = f"{exc.msg} ({os.path.basename(exc.filename or '?')}, line {exc.lineno})"
+        where, line = _where(exc.filename or "?", exc.lineno)
+        message = f"{exc.msg} ({where}, line {line})"
     return {"type": kind or type(exc).__name__, "message": message[:4000], "traceback": trace[-6000:]}
 
 

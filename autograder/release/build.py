@@ -88,8 +88,13 @@ def released_digests(course: config.Course, aid: str, variant: str) -> dict[str,
     banner_cell = {"cell_type": "markdown", "source": ""}          # cell 1, as notebook.build writes it
     code = [banner_cell] + [{"cell_type": c.kind, "source": c.source, "metadata": {"tags": list(c.tags)}}
                             for c in nb_cells]
-    return {"py": harness_source.code_digest(py),
-            "ipynb": harness_source.code_digest(harness_source.notebook_code(json.dumps({"cells": code})))}
+    return _digests(py, harness_source.notebook_code(json.dumps({"cells": code})))
+
+
+def _digests(py: str, nb_code: str) -> dict[str, str]:
+    """Exact and whitespace-blind digests of the released stubs (``source.choose`` uses the latter)."""
+    return {"py": harness_source.code_digest(py), "ipynb": harness_source.code_digest(nb_code),
+            "py_loose": harness_source.loose_digest(py), "ipynb_loose": harness_source.loose_digest(nb_code)}
 
 
 def student_module(course: config.Course, aid: str, variant: str) -> dict[str, str]:
@@ -98,8 +103,7 @@ def student_module(course: config.Course, aid: str, variant: str) -> dict[str, s
     py, ref_rel, nb_cells = _rendered(course, aid, variant)
     ipynb = notebook.build(nb_cells, banner.notebook_cell(cmd, ref_rel, variant),
                            {"course": {"assignment": aid, "variant": variant, "generated_by": cmd, "source": ref_rel}})
-    released = {"py": harness_source.code_digest(py),
-                "ipynb": harness_source.code_digest(harness_source.notebook_code(ipynb))}
+    released = _digests(py, harness_source.notebook_code(ipynb))
     info = {"assignment": aid, "module": a.module, "variant": variant, "generated_by": cmd, "released": released}
     return {f"{a.module}.py": py, f"{a.module}.ipynb": ipynb,
             "assignment.json": json.dumps(info, indent=2, sort_keys=True) + "\n"}
@@ -167,7 +171,7 @@ def grading_table(a: config.Assignment, variant: str) -> str:
     return (f"\n## Grading ({variant} variant)\n\n| task | what | points |\n| --- | --- | --- |\n{rows}\n\n"
             f"Total: {a.max_points(variant):g} points. A task's points are shared equally by its public and "
             "hidden tests; a test that crashes, times out or is not implemented scores 0 and the others are "
-            "still graded.\n")
+            f"still graded.\n\n{harness_source.CHOICE_RULE.format(module=a.module)}\n")
 
 
 def _render_handout(path: Path, rel: str, variant: str, cmd: str) -> str:

@@ -55,6 +55,14 @@ def collect(document: dict, hidden_feedback: str) -> list[TaskFeedback]:
     return out
 
 
+def notices(document: dict) -> list[str]:
+    """What the student must read first: why the submission needs review, which file was graded."""
+    extra = document["extra_data"]
+    review = extra.get("needs_review")
+    note = (extra.get("submission") or {}).get("note")
+    return ([f"Needs review: {review}"] if review else []) + ([f"Note: {note}"] if note else [])
+
+
 def _header(document: dict, student: str) -> tuple[str, str]:
     extra = document["extra_data"]
     title = f"{extra['assignment']}: feedback for {student}"
@@ -66,7 +74,7 @@ def _header(document: dict, student: str) -> tuple[str, str]:
 
 def markdown(document: dict, student: str, hidden_feedback: str = "summary") -> str:
     title, line = _header(document, student)
-    parts = [f"# {title}\n", f"**{line}**\n", "| task | points | public tests | hidden tests |", "| --- | --- | --- | --- |"]
+    parts = [f"# {title}\n", f"**{line}**\n", *[f"> {n}\n" for n in notices(document)], "| task | points | public tests | hidden tests |", "| --- | --- | --- | --- |"]
     tasks = collect(document, hidden_feedback)
     for t in tasks:
         passed = sum(x["status"] == "passed" for x in t.public)
@@ -108,11 +116,13 @@ def html_page(document: dict, student: str, hidden_feedback: str = "summary") ->
                      + "".join(f"<li><pre>{e(note)}</pre></li>" for note in t.hidden_notes) + "</ul></li>")
         sections.append(f"<h2><code>{e(t.task)}</code>: {e(t.title)} ({points(t.score)} / {points(t.max_score)})</h2>"
                         f"<ul>{''.join(items)}</ul>")
+    notice_html = "".join(f"<p class='notice'>{e(n)}</p>" for n in notices(document))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.2em .8em;text-align:left}}
 tr.lost td:nth-child(2){{color:#b00}}pre{{background:#f4f4f4;padding:.5em;white-space:pre-wrap}}</style></head>
 <body><h1>{e(title)}</h1><p><strong>{e(line)}</strong></p>
+{notice_html}
 <table><tr><th>task</th><th>points</th><th>public tests</th><th>hidden tests</th></tr>{''.join(rows)}</table>
 {''.join(sections)}
 {curves.html(document)}

@@ -8,6 +8,10 @@ key and is skipped. ``current`` points each student at the grade of the submissi
 handed in last, so exports show one row per student. Each grade is one transaction: a
 batch killed at any moment leaves every finished grade exactly once and no half grade.
 
+Each grade carries a ``status``: ``graded``, or ``needs_review`` when the grader could not
+load the submission (no module found, ambiguous files, a bad archive, an import error), so
+those are told apart from real zeros. ``remove`` deletes a student's grades.
+
 Only the grading command's main thread writes (SQLite allows one writer; WAL lets the
 exports read meanwhile).
 """
@@ -40,6 +44,9 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}
+        if "status" not in columns:          # gradebooks written before needs_review existed
+            self.db.execute("ALTER TABLE grades ADD COLUMN status TEXT NOT NULL DEFAULT 'graded'")
 
     def close(self) -> None:
         self.db.close()
@@ -59,11 +66,13 @@ class Gradebook:
                    torch=extra.get("torch"), seed=extra.get("seed"),
                    isolation=json.dumps(extra.get("isolation", {})),
                    graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                   results=json.dumps(document))
+                   results=json.dumps(document), status=extra.get("status", "graded"))
         with self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO grades VALUES (:assignment, :student, :submission_sha256, :config_sha256, "
-                ":variant, :profile, :score, :max_score, :device, :torch, :seed, :isolation, :graded_at, :results)", row)
+                "INSERT OR REPLACE INTO grades (assignment, student, submission_sha256, config_sha256, variant, "
+                "profile, score, max_score, device, torch, seed, isolation, graded_at, results, status) VALUES "
+                "(:assignment, :student, :submission_sha256, :config_sha256, :variant, :profile, :score, :max_score, "
+                ":device, :torch, :seed, :isolation, :graded_at, :results, :status)", row)
             self._set_current(key)
 
     def make_current(self, key: dict) -> None:
@@ -86,12 +95,23 @@ class Gradebook:
     def rows(self, assignment: str) -> list[dict]:
         """Each student's current grade with its record (for exports)."""
         cursor = self.db.execute(
-            "SELECT g.student, g.score, g.max_score, g.variant, g.profile, g.device, g.torch, g.seed, "
+            "SELECT g.student, g.score, g.max_score, g.status, g.variant, g.profile, g.device, g.torch, g.seed, "
             "g.submission_sha256, g.graded_at, g.results FROM current c JOIN grades g USING (assignment, student, "
             "submission_sha256, config_sha256, variant, profile) WHERE c.assignment=? ORDER BY g.student",
             (assignment,))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def students(self, assignment: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT student FROM grades WHERE assignment=? ORDER BY student", (assignment,))]
+
+    def remove(self, assignment: str, student: str) -> int:
+        """Delete every grade of ``student`` (and their current pointer); returns how many."""
+        with self.db:
+            self.db.execute("DELETE FROM current WHERE assignment=? AND student=?", (assignment, student))
+            return self.db.execute("DELETE FROM grades WHERE assignment=? AND student=?",
+                                   (assignment, student)).rowcount
 
     def count(self, assignment: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM grades WHERE assignment=?", (assignment,)).fetchone()[0]

@@ -6,6 +6,17 @@ results expected in ``/autograder/results/results.json``). The source holds this
 grading.toml reduced to the one assignment, and only that assignment's reference, handout,
 hidden tests and release: other assignments' solutions never enter a container that runs
 student code. Use a Gradescope base image with Python 3.11 or newer (Ubuntu 24.04).
+
+Gradescope's containers cannot run bubblewrap, so submissions there are graded in the
+unprivileged mode (``grade/unprivileged.py``): ``setup.sh`` leaves the virtualenv readable
+by other users (outside /root) and the grader's package private; ``run_autograder`` makes
+the course, the original submission and the results private before grading.
+
+``publish`` turns the grader's results.json into what Gradescope shows: hidden tests keep
+their visibility, and one visible entry per task (worth 0 points) carries what
+``course.hidden_feedback`` allows of them: counts, each failure's diagnosis (first line
+and "Likely mistake", never test source or inputs), or everything. The note on which file
+was graded (``.py`` or ``.ipynb``) heads the visible output.
 """
 
 from __future__ import annotations
@@ -26,6 +37,11 @@ python3 -m venv /autograder/venv
 # A CPU build of torch: the course pins torch==2.13.0, and the default index would pull CUDA wheels.
 /autograder/venv/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu 'torch==2.13.0'
 /autograder/venv/bin/pip install /autograder/source
+# The unprivileged worker (another uid) must run this interpreter, but not read the grader.
+chmod o+x /autograder
+chmod -R go+rX /autograder/venv
+chmod -R o-rwx "$(/autograder/venv/bin/python -c 'import autograder, os; print(os.path.dirname(autograder.__file__))')"
+/autograder/venv/bin/autograder --course /autograder/source sandbox --install
 """
 
 RUN = """#!/usr/bin/env bash
@@ -35,11 +51,15 @@ set -uo pipefail
 base="${{AUTOGRADER_BASE:-/autograder}}"
 python="${{AUTOGRADER_PYTHON:-$base/venv/bin/python}}"
 mkdir -p "$base/results" "$base/work"
-chmod 700 "$base/source" "$base/results" "$base/work"
-if "$python" -m autograder --course "$base/source" grade {aid} "$base/submission" \\
-        --variant {variant} --profile auto --out "$base/work" --regrade \\
-   && [ -f "$base/work/submission/results.json" ]; then
-    cp "$base/work/submission/results.json" "$base/results/results.json"
+chmod 700 "$base/source" "$base/results" "$base/work" "$base/submission"
+chmod 600 "$base/submission_metadata.json" 2>/dev/null || true
+"$python" -m autograder --course "$base/source" grade {aid} "$base/submission" \\
+        --variant {variant} --profile auto --out "$base/work" --regrade
+status=$?
+if [ -f "$base/work/submission/results.json" ] && [ "$status" -ne 1 ] \\
+   && "$python" -c 'import sys; from pathlib import Path; from autograder import config; from autograder.report.gradescope import publish; publish(config.load(Path(sys.argv[1])), Path(sys.argv[2]), Path(sys.argv[3]))' \\
+        "$base/source" "$base/work/submission/results.json" "$base/results/results.json"; then
+    :
 else
     cat > "$base/results/results.json" <<'EOF'
 {{"score": 0, "output": "The autograder itself failed on this submission; your course staff can see why. Please contact them.", "tests": [], "stdout_visibility": "hidden"}}
@@ -48,6 +68,40 @@ fi
 """
 
 COPIED = ("pyproject.toml", "README.md")
+
+
+def gradescope_document(document: dict, hidden_feedback: str, hidden_visibility: str) -> dict:
+    """The document Gradescope shows (see the module docstring); ``document`` is not changed."""
+    from .feedback import collect
+    out = dict(document, tests=[dict(t) for t in document["tests"]])
+    note = document.get("extra_data", {}).get("submission", {}).get("note")
+    review = document.get("extra_data", {}).get("needs_review")
+    head = [f"Needs review: {review}"] if review else []
+    head += [f"Note: {note}"] if note else []
+    if head:
+        out["output"] = "\n".join(head) + "\n\n" + document.get("output", "")
+    if hidden_visibility == "visible":
+        return out
+    for number, t in enumerate(collect(document, hidden_feedback), start=1):
+        if not t.hidden_total:
+            continue
+        lines = [f"hidden tests: {t.hidden_passed} of {t.hidden_total} passed"]
+        lines += [f"- {n}" for n in t.hidden_notes]
+        out["tests"].append({
+            "name": f"{t.task}: hidden tests (summary)", "number": f"H{number}", "score": 0.0, "max_score": 0.0,
+            "status": "passed" if t.hidden_passed == t.hidden_total else "failed", "output": "\n".join(lines),
+            "output_format": "text", "visibility": "visible", "tags": [t.task],
+            "extra_data": {"task": t.task, "summary_of_hidden": True}})
+    return out
+
+
+def publish(course: config.Course, source: Path, dest: Path) -> None:
+    """Write Gradescope's results.json at ``dest`` from the grader's document at ``source``."""
+    import json
+
+    from .results import write
+    document = json.loads(source.read_text(encoding="utf-8"))
+    write(dest, gradescope_document(document, course.hidden_feedback, course.hidden_visibility))
 
 
 def reduced_grading_toml(text: str, keep_ids: tuple[str, ...]) -> str:

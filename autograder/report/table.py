@@ -5,21 +5,22 @@ from __future__ import annotations
 from .results import points
 
 
-
 def gradebook(documents: dict[str, dict]) -> str:
     """One row per submission, one column per task, then the total."""
     if not documents:
         return "(no submissions)"
     tasks = list(next(iter(documents.values()))["extra_data"]["tasks"])
-    header = ["submission", *tasks, "total"]
+    header = ["submission", *tasks, "total", "status"]
     rows = []
     for name, doc in documents.items():
         per_task = doc["extra_data"]["tasks"]
         cells = [f"{points(per_task[t]['score'])}/{points(per_task[t]['max_score'])}" if t in per_task else "-"
                  for t in tasks]
-        rows.append([name, *cells, f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}"])
+        status = "NEEDS REVIEW" if doc["extra_data"].get("status") == "needs_review" else ""
+        rows.append([name, *cells, f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}", status])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    line = lambda r: "  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(r, widths))).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 

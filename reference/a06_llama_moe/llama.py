@@ -132,7 +132,8 @@ class RMSNorm(nn.Module):
 def rope_frequencies(d_head: int, theta: float = 10000.0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``(D/2,)`` angular frequencies ``theta ** (-2j / D)`` for ``j = 0 .. D/2 - 1``, in ``dtype``.
 
-    Example: ``rope_frequencies(4, 10000.0)`` is ``tensor([1.0000, 0.0100])``.
+    >>> rope_frequencies(4, 10000.0)
+    tensor([1.0000, 0.0100])
     """
     ### BEGIN SOLUTION
     return 1.0 / theta ** (torch.arange(0, d_head, 2, dtype=dtype) / d_head)
@@ -191,7 +192,13 @@ def permute_qk(w: torch.Tensor, n_heads: int) -> torch.Tensor:
 
 # %% task=swiglu
 def llama_hidden_dim(d_model: int, multiple_of: int = 256, ffn_dim_multiplier: float | None = None) -> int:
-    """SwiGLU hidden width by Meta's rule (above). ``llama_hidden_dim(4096, 256)`` is 11008."""
+    """SwiGLU hidden width by Meta's rule (above): 2/3 of 4d, rounded up to a multiple.
+
+    >>> llama_hidden_dim(4096, 256)           # Llama 2 7B
+    11008
+    >>> llama_hidden_dim(64, 32)              # 170 -> 192
+    192
+    """
     ### BEGIN SOLUTION
     hidden = int(2 * (4 * d_model) / 3)
     if ffn_dim_multiplier is not None:
@@ -382,7 +389,12 @@ def route(logits: torch.Tensor, top_k: int, renormalize: bool = True) -> tuple[t
     """Router logits ``(N, E)`` -> ``(weights, experts)``, each ``(N, top_k)``: the chosen
     experts in order of decreasing probability (int64) and their softmax probabilities,
     renormalized to sum to 1 per token when ``renormalize``. ``weights`` has the logits'
-    dtype (the softmax runs in at least float32)."""
+    dtype (the softmax runs in at least float32).
+
+    >>> weights, experts = route(torch.tensor([[4.0, 0.5, 2.0, 1.0]]).log(), top_k=2)
+    >>> experts, weights                      # probabilities 4/7.5 and 2/7.5, renormalized to 2/3 and 1/3
+    (tensor([[0, 2]]), tensor([[0.6667, 0.3333]]))
+    """
     ### BEGIN SOLUTION
     probs = torch.softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
     weights, experts = torch.topk(probs, top_k, dim=-1)
