@@ -12,6 +12,7 @@ adapter here.
 """
 
 import torch
+
 from _harness.adapt import load_state
 
 Tensor = torch.Tensor

@@ -13,6 +13,7 @@ import os
 import tempfile
 
 import torch
+
 from _harness.adapt import load_state
 
 

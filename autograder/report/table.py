@@ -19,8 +19,10 @@ def gradebook(documents: dict[str, dict]) -> str:
         status = "NEEDS REVIEW" if doc["extra_data"].get("status") == "needs_review" else ""
         rows.append([name, *cells, f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}", status])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 

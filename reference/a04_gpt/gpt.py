@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-
 from attention import KVCache, causal_mask, merge_heads, scaled_dot_product_attention, split_heads
 
 # %% [markdown]

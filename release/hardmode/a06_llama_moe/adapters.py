@@ -13,6 +13,7 @@ module (``apply_rope``, ``route``, ``load_balancing_loss``, ...) are called dire
 """
 
 import torch
+
 from _harness.adapt import load_state
 
 

@@ -16,6 +16,7 @@ import os
 import tempfile
 
 import torch
+
 from _harness.adapt import load_state
 
 

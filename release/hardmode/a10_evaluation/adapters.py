@@ -12,6 +12,7 @@ the dtype the test chose (float64 for numerical checks). Functions that take onl
 """
 
 import torch
+
 from _harness.adapt import load_state
 
 

@@ -13,6 +13,7 @@ converted to that dtype before loading. Plain functions of your module (``gelu``
 """
 
 import torch
+
 from _harness.adapt import load_state
 
 Tensor = torch.Tensor
