@@ -11,7 +11,7 @@ MUTANTS = [
       "outside the square root"),
     # GELU
     M("gelu_erf", "gelu", (("return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))",
-                            "return F.gelu(x)"),), "exact (erf) GELU"),
+                            "return torch.nn.functional.gelu(x)"),), "exact (erf) GELU"),
     M("gelu_float32_constant", "gelu", (("return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))",
                                          "return (0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))).float()"),),
       "dtype"),
