@@ -22,6 +22,7 @@ def graded_ahead(request, grade):
                 + [(aid, COURSE.release_dir(v, aid), v) for aid, v in CASES if aid in wanted])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("aid, variant", CASES)
 def test_reference_scores_full_marks(course, grade, aid, variant):
     doc = grade(aid, course.reference_dir(aid), variant)
@@ -30,6 +31,7 @@ def test_reference_scores_full_marks(course, grade, aid, variant):
     assert {t["extra_data"]["public"] for t in doc["tests"]} == {True, False}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("aid, variant", CASES)
 def test_untouched_release_scores_zero_by_not_implemented(course, grade, aid, variant):
     doc = grade(aid, course.release_dir(variant, aid), variant)
