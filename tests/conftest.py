@@ -28,6 +28,9 @@ def grade(course, tmp_path_factory):
     arguments for the whole session, so several tests can inspect one grading run).
     ``grade.ahead([(aid, submission, variant), ...])`` grades many, two at a time, first."""
     cache: dict = {}
+    # Made here, in this thread: pytest creates its base temp folder lazily and not thread-safely,
+    # so two of ahead()'s threads creating it at once saw two different folders.
+    tmp_path_factory.getbasetemp()
 
     def key_of(aid, submission, variant="standard", tasks=None, seed=1234):
         return aid, str(submission), variant, tuple(tasks or ()), seed
