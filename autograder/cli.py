@@ -84,7 +84,7 @@ def cmd_bundle(course: config.Course, args) -> int:
 
 def cmd_grade(course: config.Course, args) -> int:
     from .grade import batch, launch
-    from .report import table
+    from .report import feedback, table
     a = course.assignment(args.assignment)
     _variant(course, args.variant)
     if args.jobs < 1:
@@ -109,7 +109,9 @@ def cmd_grade(course: config.Course, args) -> int:
     print(f"isolation: {iso.describe()}; processes limit: "
           f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
     result = batch.grade_class(course, a.id, paths, out, variant=args.variant, profile=profile, jobs=args.jobs,
-                               regrade=args.regrade, seed=args.seed)
+                               regrade=args.regrade, seed=args.seed, isolation=iso)
+    for student, doc in result.documents.items():
+        feedback.write(out / student, doc, student, course.hidden_feedback)
     if len(result.documents) <= 3:
         for name, doc in result.documents.items():
             print(f"\n{name}: " + doc["output"])
@@ -130,8 +132,8 @@ def cmd_grade(course: config.Course, args) -> int:
 
 
 def cmd_export(course: config.Course, args) -> int:
+    from .grade.gradebook import Gradebook
     from .report.export import write_csv
-    from .report.gradebook import Gradebook
     a = course.assignment(args.assignment)
     path = _out(course, a.id, args.out) / "gradebook.sqlite"
     if not path.is_file():
@@ -146,8 +148,8 @@ def cmd_export(course: config.Course, args) -> int:
 
 
 def cmd_feedback(course: config.Course, args) -> int:
+    from .grade.gradebook import Gradebook
     from .report import feedback
-    from .report.gradebook import Gradebook
     a = course.assignment(args.assignment)
     out = _out(course, a.id, args.out)
     if not (out / "gradebook.sqlite").is_file():
@@ -158,15 +160,13 @@ def cmd_feedback(course: config.Course, args) -> int:
     finally:
         book.close()
     for student, doc in documents.items():
-        (out / student).mkdir(parents=True, exist_ok=True)
-        (out / student / "feedback.md").write_text(feedback.markdown(doc, student, course.hidden_feedback))
-        (out / student / "feedback.html").write_text(feedback.html_page(doc, student, course.hidden_feedback))
+        feedback.write(out / student, doc, student, course.hidden_feedback)
     print(f"wrote feedback.md and feedback.html for {len(documents)} student(s) under {out}")
     return 0
 
 
 def cmd_gradebook(course: config.Course, args) -> int:
-    from .report.gradebook import Gradebook
+    from .grade.gradebook import Gradebook
     a = course.assignment(args.assignment)
     path = _out(course, a.id, args.out) / "gradebook.sqlite"
     if not path.is_file():

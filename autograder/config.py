@@ -92,6 +92,7 @@ class Course:
     hidden_feedback: str      # counts | summary | full: what feedback shows of hidden tests
     profiles: dict[str, Profile]
     assignments: dict[str, Assignment] = field(repr=False)
+    text: str = field(default="", repr=False, compare=False)   # the grading.toml this was read from
 
     def assignment(self, assignment_id: str) -> Assignment:
         if assignment_id not in self.assignments:
@@ -305,14 +306,18 @@ def find_root(start: Path | None = None) -> Path:
     raise ConfigError(f"no grading.toml in {start} or any folder above it")
 
 
-def load(root: Path | None = None) -> Course:
+def load(root: Path | None = None, text: str | None = None) -> Course:
+    """The course at ``root`` (default: found from the working directory). ``text``, when
+    given, is the grading.toml to use instead of the file: a grading run passes down the very
+    text its caller read, so one run grades under one policy even if the file is edited."""
     root = find_root(root) if root is None or not (root / "grading.toml").is_file() else root.resolve()
     path = root / "grading.toml"
+    text = path.read_text(encoding="utf-8") if text is None else text
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return parse(data, root)
+        return replace(parse(data, root), text=text)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..report.gradebook import Gradebook
-from ..report.results import points
-from . import run, unprivileged
+from . import launch, run, unprivileged
 from .digest import grade_digest
+from .gradebook import Gradebook
+from .results import points
 from .submission import digest_path, holds_module
 
 
@@ -117,7 +117,8 @@ def _progress(done: int, total: int, student: str, doc: dict | None, note: str) 
 
 
 def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Path, *, variant: str, profile: str,
-                jobs: int = 1, regrade: bool = False, seed: int | None = None, progress=_progress) -> Batch:
+                jobs: int = 1, regrade: bool = False, seed: int | None = None, progress=_progress,
+                isolation: launch.Isolation | None = None) -> Batch:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
@@ -132,6 +133,7 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     if os.getuid() == 0:
             unprivileged.fence([out_dir, *(folders if len(paths) > 1 and len(folders) == 1 else ())],
                            keep=[python] if python else [])
+    isolation = isolation or launch.isolation(course.profiles[profile])     # decided once for the batch
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
     try:
@@ -149,7 +151,7 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
         done = batch.skipped
         with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
             futures = {pool.submit(run.grade, course, aid, path, out_dir, variant=variant, profile=profile,
-                                   seed=seed): (student, key) for path, student, key in todo}
+                                   seed=seed, isolation=isolation): (student, key) for path, student, key in todo}
             for future in concurrent.futures.as_completed(futures):
                 student, key = futures[future]
                 done += 1

@@ -29,7 +29,7 @@ ENGINE = Path(__file__).resolve().parent.parent
 def grade_digest(course: config.Course, aid: str, profile: str) -> str:
     a = course.assignment(aid)
     h = hashlib.sha256()
-    policy = {"course": {k: v for k, v in asdict(course).items() if k not in ("root", "assignments", "profiles")},
+    policy = {"course": {k: v for k, v in asdict(course).items() if k not in ("root", "assignments", "profiles", "text")},
               "profile": asdict(course.profiles[profile]), "assignment": asdict(a)}
     h.update(repr(policy).encode())
     trees = [(f"reference/{r}", course.reference_dir(r)) for r in (aid, *a.needs)]

@@ -54,7 +54,7 @@ class Isolation:
     def describe(self) -> str:
         return {"sandbox": "bubblewrap sandbox",
                 "unprivileged": "no sandbox; an unprivileged uid of its own"
-                                + ("" if self.network else " (no network namespace here: network reachable)"),
+                                + (" (no network namespace here: network reachable)" if self.network else ""),
                 "process": "separate process only"}[self.mode]
 
     def record(self) -> dict:

@@ -34,8 +34,8 @@ from .. import config as course_config
 from .. import harness
 from ..harness import local
 from ..release import build
-from ..report import results as results_doc
 from . import launch, scoring
+from . import results as results_doc
 from .seam import StudentError, SubmissionUnloadable, WorkerSubmission
 from .submission import SubmissionProblem, stage
 
@@ -73,7 +73,8 @@ class Unloadable:
 class State:
     def __init__(self, config: pytest.Config):
         opt = config.getoption
-        self.course = course_config.load(Path(opt("--course-root")) if opt("--course-root") else None)
+        policy = Path(opt("--policy")).read_text(encoding="utf-8") if opt("--policy") else None
+        self.course = course_config.load(Path(opt("--course-root")) if opt("--course-root") else None, policy)
         self.assignment = self.course.assignment(opt("--assignment"))
         self.variant = opt("--variant")
         if self.variant not in self.course.variants:
@@ -84,7 +85,8 @@ class State:
         self.results_path = Path(opt("--results")) if opt("--results") else None
         self.manifest_path = Path(opt("--manifest")) if opt("--manifest") else None
         self.submission = Path(opt("--submission"))
-        self.isolation = launch.isolation(self.profile)
+        given = opt("--isolation")      # decided by the caller, once per run (run.grade, batch)
+        self.isolation = launch.Isolation(**json.loads(given)) if given else launch.isolation(self.profile)
         self.started = time.time()
         self.planned: list[pytest.Item] = []
         self.staged = None
@@ -130,6 +132,8 @@ def pytest_addoption(parser):
     group.addoption("--submission", help="the submission: a folder or a .zip")
     group.addoption("--results", help="where to write results.json")
     group.addoption("--manifest", help="where to write the planned tests (for crash recovery)")
+    group.addoption("--policy", help="the grading.toml text to grade under (default: the course's file)")
+    group.addoption("--isolation", help="the isolation mode decided by the caller, as JSON (default: decide here)")
     group.addoption("--seed", type=int, help="seed for the inputs (default: drawn at random)")
     group.addoption("--tasks", help="grade only these tasks (comma-separated)")
 

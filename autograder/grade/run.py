@@ -1,5 +1,9 @@
 """Grade one submission: run the trusted pytest process and make sure results.json exists.
 
+Leaves out: feedback pages (``report/feedback.py``; the CLI writes them from the returned
+document), the gradebook (``batch.py``) and choosing the isolation mode (the caller decides it
+once per run, ``launch.isolation``, and it is passed down to the grading process).
+
 The hidden tests (``assignments/<id>/hidden/``) and the instructor's copy of the public tests
 (``assignments/<id>/test_*.py``, never the student's copy) run in a fresh pytest process
 with the grading plugin, forked from the warm zygote when it runs (``zygote.py``). If that process dies before writing results.json, every planned
@@ -10,7 +14,9 @@ the course's fault, not the student's: it raises ``GraderError`` with pytest's o
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,9 +24,8 @@ import time
 from pathlib import Path
 
 from .. import config as course_config
-from ..report import feedback
-from ..report import results as results_doc
-from . import zygote
+from . import launch, zygote
+from . import results as results_doc
 from .scoring import TestResult, task_totals
 
 INI = Path(__file__).with_name("pytest.ini")
@@ -35,13 +40,21 @@ def submission_name(path: Path) -> str:
 
 
 def pytest_argv(course: course_config.Course, aid: str, submission: Path, *, variant: str, profile: str,
-                results: Path, manifest: Path, seed: int | None = None, tasks: list[str] | None = None) -> list[str]:
+                results: Path, manifest: Path, seed: int | None = None, tasks: list[str] | None = None,
+                policy: Path | None = None, isolation: launch.Isolation | None = None) -> list[str]:
+    """The grading pytest's command line. ``policy`` (the grading.toml text the caller parsed)
+    and ``isolation`` (the caller's decision) are passed down so that the run does not decide
+    them again."""
     public = sorted(course.handout_dir(aid).glob("test_*.py"))
     argv = [sys.executable, "-m", "pytest", "-c", str(INI), "--rootdir", str(course.root),
             "-p", "autograder.grade.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN", "--tb=short",
             "--course-root", str(course.root), "--assignment", aid, "--variant", variant, "--profile", profile,
             "--submission", str(submission.resolve()), "--results", str(results), "--manifest", str(manifest),
             str(course.hidden_dir(aid)), *map(str, public)]
+    if policy is not None:
+        argv += ["--policy", str(policy)]
+    if isolation is not None:
+        argv += ["--isolation", json.dumps(dataclasses.asdict(isolation))]
     if seed is not None:
         argv += ["--seed", str(seed)]
     if tasks:
@@ -51,35 +64,37 @@ def pytest_argv(course: course_config.Course, aid: str, submission: Path, *, var
 
 def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Path, *, variant: str = "standard",
           profile: str = "cpu", seed: int | None = None, tasks: list[str] | None = None,
-          timeout_s: float | None = None) -> dict:
-    """Grade ``submission``; returns the results document, also written to
-    ``out_dir/<name>/results.json`` with feedback.md, feedback.html and the grader's log.
+          timeout_s: float | None = None, isolation: launch.Isolation | None = None) -> dict:
+    """Grade ``submission``; returns the results document, also at ``out_dir/<name>/results.json``
+    beside the grader's log.
 
-    The grading process writes into a private folder first: a process orphaned by a killed
-    batch can never overwrite a later grade.
+    The grading process writes results.json into a private folder, and it is moved into place
+    only when that process has ended: a process orphaned by a killed batch can never overwrite
+    a later grade.
     """
     dest = out_dir / submission_name(submission)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="autograder-run-") as private:
         results, manifest = Path(private) / "results.json", Path(private) / "manifest.json"
+        policy = Path(private) / "grading.toml" if course.text else None
+        if policy:
+            policy.write_text(course.text, encoding="utf-8")
         argv = pytest_argv(course, aid, submission, variant=variant, profile=profile, results=results,
-                           manifest=manifest, seed=seed, tasks=tasks)
+                           manifest=manifest, seed=seed, tasks=tasks, policy=policy, isolation=isolation)
         started = time.time()
         output, status = _run_pytest(argv, course.root, Path(private) / "pytest.log", timeout_s)
         (dest / "grader.log").write_text(output, encoding="utf-8")
         if results.is_file():
             document = json.loads(results.read_text(encoding="utf-8"))
+            shutil.move(results, dest / "results.json")
         elif manifest.is_file():
             document = _not_run(course, aid, variant, profile, tasks, json.loads(manifest.read_text(encoding="utf-8")),
                                 f"the grader stopped (pytest status {status}) before finishing; regrade this submission",
                                 time.time() - started)
+            results_doc.write(dest / "results.json", document)
         else:
             raise GraderError(f"grading {submission} failed before any test ran (pytest status {status}); "
                               f"see {dest / 'grader.log'}:\n{output[-3000:]}")
-    results_doc.write(dest / "results.json", document)
-    student = submission_name(submission)
-    (dest / "feedback.md").write_text(feedback.markdown(document, student, course.hidden_feedback), encoding="utf-8")
-    (dest / "feedback.html").write_text(feedback.html_page(document, student, course.hidden_feedback), encoding="utf-8")
     return document
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..grade.results import points
 from . import curves
-from .results import points
 
 
 @dataclass(frozen=True)
@@ -128,3 +129,10 @@ tr.lost td:nth-child(2){{color:#b00}}pre{{background:#f4f4f4;padding:.5em;white-
 {curves.html(document)}
 </body></html>
 """
+
+
+def write(folder: Path, document: dict, student: str, hidden_feedback: str = "summary") -> None:
+    """``feedback.md`` and ``feedback.html`` for one student, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "feedback.md").write_text(markdown(document, student, hidden_feedback), encoding="utf-8")
+    (folder / "feedback.html").write_text(html_page(document, student, hidden_feedback), encoding="utf-8")

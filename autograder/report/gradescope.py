@@ -99,7 +99,7 @@ def publish(course: config.Course, source: Path, dest: Path) -> None:
     """Write Gradescope's results.json at ``dest`` from the grader's document at ``source``."""
     import json
 
-    from .results import write
+    from ..grade.results import write
     document = json.loads(source.read_text(encoding="utf-8"))
     write(dest, gradescope_document(document, course.hidden_feedback, course.hidden_visibility))
 

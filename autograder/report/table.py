@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .results import points
+from ..grade.results import points
 
 
 def gradebook(documents: dict[str, dict]) -> str:

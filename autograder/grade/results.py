@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..grade.scoring import OUTCOMES, TestResult
+from .scoring import OUTCOMES, TestResult
 
 
 def summary(assignment: str, variant: str, tasks: dict[str, dict], total: float, max_total: float) -> str:
