@@ -6,6 +6,14 @@ shape, dtype and finiteness first (each with its own message), then values; if t
 are wrong and match one of the ``alternative`` results (the reference with a known bug
 injected, computed on the same inputs), the message names that bug.
 
+The diagnosis protocol, one for every assignment: ``diagnoses`` is a list of ``(label,
+alternative)`` pairs, where ``alternative`` is what a submission with that mistake returns on
+the same inputs, or a function of no arguments computing it (so costly recomputations run only
+when a result is already wrong). ``likely_mistake`` names the first one the wrong result
+reproduces (tensors within a tolerance, anything else by ``==``), and nothing otherwise:
+a mistake is named only when it is reproduced. ``patched`` injects a mistake into the
+reference while an alternative is computed.
+
 Tolerances are the caller's, stated where they are used; with float64 inputs, correct
 code agrees with the reference to ~1e-12, so a tolerance of 1e-8 leaves room for any
 legitimate reformulation while catching real mistakes.
@@ -56,10 +64,16 @@ def matches(actual: torch.Tensor, expected, rtol: float, atol: float) -> bool:
             and torch.allclose(actual.to(expected.dtype), expected, rtol=rtol, atol=atol))
 
 
-def likely_mistake(actual: torch.Tensor, diagnoses, rtol: float = 1e-6, atol: float = 1e-8) -> str | None:
-    """Label of the first known bug whose output ``actual`` reproduces."""
+def likely_mistake(actual, diagnoses, rtol: float = 1e-6, atol: float = 1e-8) -> str | None:
+    """Label of the first known bug whose output ``actual`` reproduces (see the module's
+    docstring for the protocol)."""
     for label, alternative in diagnoses:
-        if matches(actual, alternative, rtol, atol):
+        if callable(alternative):
+            alternative = alternative()
+        if isinstance(actual, torch.Tensor) or isinstance(alternative, torch.Tensor):
+            if matches(actual, alternative, rtol, atol):
+                return label
+        elif actual == alternative:
             return label
     return None
 

@@ -113,7 +113,6 @@ class WorkerSubmission:
         self.starts = 0
         self.startup_s = 0.0                # time spent starting workers (not charged to tests)
         self.output = bytearray()          # last `output_limit` bytes the worker printed
-        self.output_total = 0
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -148,7 +147,6 @@ class WorkerSubmission:
     def _drain(self, stream) -> None:
         try:
             while chunk := stream.read(65536):
-                self.output_total += len(chunk)
                 self.output += chunk
                 del self.output[:-self.output_limit]
         except (OSError, ValueError):

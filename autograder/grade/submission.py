@@ -25,9 +25,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .. import harness
 from ..harness import source
 
-HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 MAX_FILES = 500
 MAX_BYTES = 50 << 20
 MAX_PY_BYTES = 2 << 20
@@ -127,7 +127,7 @@ def stage(submission: Path, module: str, adapters: Path | None, released: dict |
     kit, folder, scratch, raw = (dest / n for n in ("kit", "submission", "scratch", "raw"))
     for d in (kit / "_harness", folder, scratch / "tmp", raw):
         d.mkdir(parents=True)
-    for path in HARNESS_DIR.glob("*.py"):
+    for path in harness.DIR.glob("*.py"):
         shutil.copy(path, kit / "_harness" / path.name)
     if adapters is not None:
         shutil.copy(adapters, kit / "adapters.py")

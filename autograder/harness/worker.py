@@ -24,7 +24,6 @@ import json
 import os
 import resource
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -160,7 +159,6 @@ def main(argv=None) -> None:
     torch.set_num_threads(opts.threads)
     sys.path.append(opts.submission)  # last, so a student file cannot shadow a library
     short = (os.path.dirname(HARNESS_DIR), os.path.abspath(opts.submission))
-    started = time.perf_counter()
     try:
         adapters = importlib.import_module("adapters") if os.path.exists(
             os.path.join(os.path.dirname(HARNESS_DIR), "adapters.py")) else None
@@ -168,6 +166,5 @@ def main(argv=None) -> None:
     except BaseException as exc:  # noqa: BLE001
         channel.send({"kind": "hello", "ok": False, "error": _error_info(exc, short=short)})
         return
-    channel.send({"kind": "hello", "ok": True, "import_s": time.perf_counter() - started,
-                  "torch": torch.__version__, "device": opts.device})
+    channel.send({"kind": "hello", "ok": True})
     serve(channel, module, adapters, opts.device, short)

@@ -34,11 +34,11 @@ import zipfile
 from pathlib import Path
 
 from .. import config
+from .. import harness
 from ..harness import source as harness_source
 from . import banner, cells, notebook, variants
 from .stubs import make_stub
 
-HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 HARNESS_FILES = ("__init__.py", "adapt.py", "codec.py", "source.py", "dispatch.py", "local.py", "pytest_local.py")
 GIVEN = "_given"
 CONFTEST = '''"""Lets plain `pytest` run the public tests on your work.
@@ -142,7 +142,7 @@ def given_modules(course: config.Course, aid: str, variant: str) -> dict[str, st
 def shared(course: config.Course) -> dict[str, str]:
     """What the folders share: ``_harness/*`` once, ``<variant>/_given/<module>.py`` once each."""
     files = {f"_harness/{name}": banner.python(command(), f"autograder/harness/{name}")
-             + (HARNESS_DIR / name).read_text(encoding="utf-8") for name in HARNESS_FILES}
+             + (harness.DIR / name).read_text(encoding="utf-8") for name in HARNESS_FILES}
     for variant in course.variants:
         for aid in course.assignments:
             for name, text in given_modules(course, aid, variant).items():

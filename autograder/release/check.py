@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import config
+from .. import config, harness
 from . import build, markers
 
 MIN_SECRET = 16
@@ -106,7 +106,7 @@ def _secrets(course: config.Course, ids: list[str]) -> dict[str, tuple[str, str]
         for path in course.handout_dir(aid).rglob("*"):
             if path.is_file() and not course.is_instructor_only(aid, path):
                 public.update(l.strip() for l in path.read_text(encoding="utf-8").splitlines())
-    for path in build.HARNESS_DIR.glob("*.py"):
+    for path in harness.DIR.glob("*.py"):
         public.update(l.strip() for l in path.read_text(encoding="utf-8").splitlines())
     return {line: where for line, where in secret.items() if len(line) >= MIN_SECRET and line not in public}
 

@@ -17,6 +17,10 @@ safetensors only.
 - ``pytest_local`` the fixtures a release folder's conftest.py uses
 """
 
+from pathlib import Path
+
+DIR = Path(__file__).resolve().parent     # what release ships as _harness/ and grading stages
+
 # The worker's entry point: run as `python -I -c BOOT KIT_DIR ARGS...`; -I keeps the
 # environment, the user site and the current directory out of sys.path.
 BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); from _harness.worker import main; main()"

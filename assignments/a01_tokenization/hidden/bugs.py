@@ -2,28 +2,17 @@
 
 Each function returns ``[(label, thunk), ...]``: ``thunk()`` is what a submission with
 that mistake would return on the same inputs (``expect`` calls them only when a result is
-wrong). ``patched`` swaps functions of the reference module, or methods of its
-``Tokenizer``, for buggy ones while a result is recomputed.
+wrong). ``patched`` (``checks.patched``) swaps functions of the reference module, or methods
+of its ``Tokenizer``, for buggy ones while a result is recomputed.
 """
 
 from __future__ import annotations
 
-import contextlib
 from itertools import pairwise
 
+from autograder.grade.checks import patched
+
 WHOLE = r"(?s).+"          # a "pattern" that keeps each piece of text whole: no pre-tokenization
-
-
-@contextlib.contextmanager
-def patched(owner, **replacements):
-    saved = {name: getattr(owner, name) for name in replacements}
-    for name, fn in replacements.items():
-        setattr(owner, name, fn)
-    try:
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(owner, name, fn)
 
 
 def get_stats(ids) -> list:

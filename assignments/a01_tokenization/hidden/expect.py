@@ -1,21 +1,19 @@
 """Comparisons for a01's hidden tests, written to teach: the first place a result differs,
 what was expected there, what came back, and the likely mistake.
 
-``diagnoses`` are ``[(label, thunk), ...]`` from ``bugs``: ``thunk()`` recomputes the
-result with one known mistake. They run only when a result is wrong, in order, and the
-first that reproduces the wrong result is named.
+``diagnoses`` are ``[(label, thunk), ...]`` from ``bugs``, in the course's one diagnosis
+protocol (``checks.likely_mistake``): ``thunk()`` recomputes the result with one known
+mistake, only when a result is wrong, and the first that reproduces it is named.
 """
 
 from __future__ import annotations
 
-from autograder.grade.checks import describe, fail
+from autograder.grade.checks import describe, fail, likely_mistake
 
 
 def likely(actual, diagnoses) -> str:
-    for label, thunk in diagnoses:
-        if thunk() == actual:
-            return f"\nLikely mistake: {label}."
-    return ""
+    label = likely_mistake(actual, diagnoses)
+    return f"\nLikely mistake: {label}." if label else ""
 
 
 def short(value, n: int = 70) -> str:
