@@ -12,8 +12,8 @@ What the worker sees (everything else of the host is absent, not just unreadable
 Namespaces: user, pid, ipc, uts, cgroup and **network** (no interface but a down-state
 loopback: no network at all). ``--cap-drop ALL`` matters: run as root, bwrap otherwise keeps
 capabilities and sandboxed code can remount a read-only bind as writable. ``--die-with-parent``
-and the PID namespace end every process the submission started when the worker ends. The ``autograder`` package itself is hidden
-even when it is installed inside the virtualenv.
+and the PID namespace end every process the submission started when the worker ends. The
+``autograder`` package itself is hidden even when it is installed inside the virtualenv.
 
 Leaves out: resource limits (``launch.py`` and ``proclimit.py``), and seccomp filters.
 """
