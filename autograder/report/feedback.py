@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from ..grade.late import notice as late_notice
 from . import curves
 from .results import points
 
@@ -56,11 +57,13 @@ def collect(document: dict, hidden_feedback: str) -> list[TaskFeedback]:
 
 
 def notices(document: dict) -> list[str]:
-    """What the student must read first: why the submission needs review, which file was graded."""
+    """What the student must read first: why the submission needs review, what lateness cost,
+    which file was graded."""
     extra = document["extra_data"]
     review = extra.get("needs_review")
     note = (extra.get("submission") or {}).get("note")
-    return ([f"Needs review: {review}"] if review else []) + ([f"Note: {note}"] if note else [])
+    late = late_notice(document)
+    return ([f"Needs review: {review}"] if review else []) + ([late] if late else []) + ([f"Note: {note}"] if note else [])
 
 
 def _header(document: dict, student: str) -> tuple[str, str]:
