@@ -5,6 +5,7 @@
     autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR] [--roster CSV]
     autograder export ASSIGNMENT --csv FILE [--format full|canvas|gradescope] [--roster CSV] [--lms-column NAME] [--out DIR]
     autograder feedback ASSIGNMENT [--out DIR] [--roster CSV]
+    autograder report ASSIGNMENT [--out DIR] [--threshold 0.6]
     autograder gradebook ASSIGNMENT list | remove STUDENT... [--out DIR]
     autograder gradescope ASSIGNMENT [--variant V] [--output FILE]
     autograder sandbox [--install] [--require]
@@ -191,6 +192,28 @@ def cmd_feedback(course: config.Course, args) -> int:
     return 0
 
 
+def cmd_report(course: config.Course, args) -> int:
+    import time
+
+    from .report import classreport
+    from .report.gradebook import Gradebook
+    a = course.assignment(args.assignment)
+    out = _out(course, a.id, args.out)
+    if not (out / "gradebook.sqlite").is_file():
+        raise config.ConfigError(f"no gradebook at {out / 'gradebook.sqlite'}: grade {a.id} first")
+    if not 0 < args.threshold <= 1:
+        raise config.ConfigError(f"--threshold {args.threshold}: expected a share in (0, 1]")
+    started = time.monotonic()
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        documents = book.current(a.id)
+    finally:
+        book.close()
+    path = classreport.write(course, a.id, out, documents, args.threshold, out / "report.html")
+    print(f"wrote {path}: {len(documents)} student(s), in {time.monotonic() - started:.1f} s")
+    return 0
+
+
 def cmd_gradebook(course: config.Course, args) -> int:
     from .report.gradebook import Gradebook
     a = course.assignment(args.assignment)
@@ -297,6 +320,12 @@ def main(argv=None) -> int:
     p.add_argument("--roster", metavar="CSV", help="the class roster: names students in their feedback")
     p.add_argument("--out", help="results folder (default: out/<assignment>)")
 
+    p = sub.add_parser("report", help="write the class report: histograms, common mistakes, review, times, similarity")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", help="results folder holding gradebook.sqlite; report.html is written there "
+                   "(default: out/<assignment>)")
+    p.add_argument("--threshold", type=float, default=0.6, help="list pairs at least this similar (default 0.6)")
+
     p = sub.add_parser("gradebook", help="list the gradebook, or remove students' grades from it")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("action", choices=["list", "remove"])
@@ -321,7 +350,7 @@ def main(argv=None) -> int:
             raise config.ConfigError(f"--course {args.course}: no grading.toml there")
         course = config.load(args.course)
         return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export,
-                "feedback": cmd_feedback, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
+                "feedback": cmd_feedback, "report": cmd_report, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
                 "gradebook": cmd_gradebook}[args.command](course, args)
     except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ the course's fault, not the student's: it raises ``GraderError`` with pytest's o
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from ..report import feedback
 from ..report import results as results_doc
 from . import zygote
 from .scoring import TestResult, task_totals
+from .submission import GRADED_CODE
 
 INI = Path(__file__).with_name("pytest.ini")
 
@@ -53,7 +55,8 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
           profile: str = "cpu", seed: int | None = None, tasks: list[str] | None = None,
           timeout_s: float | None = None) -> dict:
     """Grade ``submission``; returns the results document, also written to
-    ``out_dir/<name>/results.json`` with feedback.md, feedback.html and the grader's log.
+    ``out_dir/<name>/results.json`` with feedback.md, feedback.html, the grader's log and
+    the code graded (``GRADED_CODE``; none when the submission could not be loaded).
 
     The grading process writes into a private folder first: a process orphaned by a killed
     batch can never overwrite a later grade.
@@ -76,6 +79,9 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
         else:
             raise GraderError(f"grading {submission} failed before any test ran (pytest status {status}); "
                               f"see {dest / 'grader.log'}:\n{output[-3000:]}")
+        (dest / GRADED_CODE).unlink(missing_ok=True)
+        if (Path(private) / GRADED_CODE).is_file():
+            shutil.copyfile(Path(private) / GRADED_CODE, dest / GRADED_CODE)
     results_doc.write(dest / "results.json", document)
     student = submission_name(submission)
     (dest / "feedback.md").write_text(feedback.markdown(document, student, course.hidden_feedback), encoding="utf-8")
