@@ -9,12 +9,13 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from datetime import UTC
 
 import pytest
 
 from autograder import config
-from autograder.grade import late, roster
+from autograder.grade import batch, late, roster, run
 from autograder.grade.digest import grade_digest
 from tests import toy
 
@@ -147,3 +148,18 @@ def test_a_roster_driven_grading_gives_variants_penalties_and_lms_csvs(tmp_path)
     assert cli(course, "export", "a99_toy", "--csv", str(tmp_path / "full.csv"), "--roster", rost, "--out", str(out)).returncode == 0
     header, *rows = read(tmp_path / "full.csv")
     assert {r[0]: dict(zip(header, r)) for r in rows}["carol"]["total"] == "11.0"
+
+
+def test_the_submission_time_is_the_lms_files_or_the_zip_entries(tmp_path):
+    klass = tmp_path / "class"
+    klass.mkdir()
+    lms = klass / "smithalice_late_12_34_toy.py"
+    lms.write_text(toy.GOOD)
+    stamp = datetime.datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    os.utime(lms, (stamp.timestamp(), stamp.timestamp()))
+    with zipfile.ZipFile(klass / "bob.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo("bob/toy.py", date_time=(2026, 3, 1, 22, 0, 0)), toy.GOOD)
+        archive.writestr(zipfile.ZipInfo("bob/notes.txt", date_time=(2026, 2, 27, 9, 0, 0)), "notes")
+    found = batch.collect(klass, tmp_path / "lms")
+    times = {run.submission_name(p): late.submitted_at(p) for p in found.paths}
+    assert times == {"smithalice": stamp, "bob": datetime.datetime(2026, 3, 1, 22, tzinfo=UTC)}
