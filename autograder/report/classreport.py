@@ -27,7 +27,7 @@ from ..grade.submission import GRADED_CODE
 from . import similarity
 from .results import points
 
-NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?!\w)", re.IGNORECASE)   # not in a03_x
 TOP_DIAGNOSES = 20
 CHECK = """<script>
 window.addEventListener("load", () => {
@@ -91,7 +91,7 @@ def histograms(documents: dict[str, dict], a: config.Assignment) -> bytes:
         ax.set_ylabel("students", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.3 / rows, top=1 - 0.25 / rows, wspace=0.25, hspace=0.75)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
