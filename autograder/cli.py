@@ -2,9 +2,10 @@
 
     autograder release [ASSIGNMENT...] [--check]
     autograder bundle ASSIGNMENT [--variant V] [--output FILE]
-    autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR]
-    autograder export ASSIGNMENT --csv FILE [--out DIR]
-    autograder feedback ASSIGNMENT [--out DIR]
+    autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR] [--roster CSV]
+    autograder export ASSIGNMENT --csv FILE [--format full|canvas|gradescope] [--roster CSV] [--lms-column NAME] [--out DIR]
+    autograder feedback ASSIGNMENT [--out DIR] [--roster CSV]
+    autograder report ASSIGNMENT [--out DIR] [--threshold 0.6]
     autograder gradebook ASSIGNMENT list | remove STUDENT... [--out DIR]
     autograder gradescope ASSIGNMENT [--variant V] [--output FILE]
     autograder sandbox [--install] [--require]
@@ -82,9 +83,33 @@ def cmd_bundle(course: config.Course, args) -> int:
     return 0
 
 
+def _roster(course: config.Course, path: str | None):
+    from .grade import roster
+    return roster.load(Path(path), course.variants) if path else None
+
+
+def _list_roster(roster, names: list[str], what: str) -> None:
+    """Say who handed in without being on the roster, and who is on it with nothing handed in."""
+    if roster is None:
+        return
+    _, unknown, missing = roster.split(names)
+    for name in unknown:
+        print(f"NOT ON ROSTER: {name} ({what})", file=sys.stderr)
+    for student in missing:
+        print(f"MISSING: {student.label()} is on the roster and handed in nothing", file=sys.stderr)
+
+
+def _write_feedback(course: config.Course, out: Path, documents: dict[str, dict], roster) -> None:
+    """feedback.md and feedback.html for every student, named as the roster names them."""
+    from .report import feedback
+    for student, doc in documents.items():
+        person = roster.match(student) if roster else None
+        feedback.write(out / student, doc, person.label() if person else student, course.hidden_feedback)
+
+
 def cmd_grade(course: config.Course, args) -> int:
     from .grade import batch, launch
-    from .report import feedback, table
+    from .report import table
     a = course.assignment(args.assignment)
     _variant(course, args.variant)
     if args.jobs < 1:
@@ -93,6 +118,7 @@ def cmd_grade(course: config.Course, args) -> int:
     if missing:
         raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
     profile = _profile(course, args.profile)
+    roster = _roster(course, args.roster)
     iso = launch.isolation(course.profiles[profile])
     paths = [Path(p) for p in args.submissions]
     out = _out(course, a.id, args.out)
@@ -108,10 +134,11 @@ def cmd_grade(course: config.Course, args) -> int:
         print(f"grading {len(paths)} submissions from {args.submissions[0]} with {args.jobs} job(s)", file=sys.stderr)
     print(f"isolation: {iso.describe()}; processes limit: "
           f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
+    from .grade.run import submission_name
+    _list_roster(roster, [submission_name(p) for p in paths], "graded in the --variant given")
     result = batch.grade_class(course, a.id, paths, out, variant=args.variant, profile=profile, jobs=args.jobs,
-                               regrade=args.regrade, seed=args.seed, isolation=iso)
-    for student, doc in result.documents.items():
-        feedback.write(out / student, doc, student, course.hidden_feedback)
+                               regrade=args.regrade, seed=args.seed, roster=roster, isolation=iso)
+    _write_feedback(course, out, result.documents, roster)
     if len(result.documents) <= 3:
         for name, doc in result.documents.items():
             print(f"\n{name}: " + doc["output"])
@@ -138,18 +165,21 @@ def cmd_export(course: config.Course, args) -> int:
     path = _out(course, a.id, args.out) / "gradebook.sqlite"
     if not path.is_file():
         raise config.ConfigError(f"no gradebook at {path}: grade {a.id} first")
+    roster = _roster(course, args.roster)
     book = Gradebook(path)
     try:
-        n = write_csv(book.rows(a.id), list(a.tasks), Path(args.csv))
+        rows = book.rows(a.id)
     finally:
         book.close()
-    print(f"wrote {args.csv}: {n} student(s)")
+    _list_roster(roster, [row["student"] for row in rows], "exported without ids; not in the Canvas CSV")
+    n = write_csv(rows, a, Path(args.csv), roster=roster, shape=args.format, lms_column=args.lms_column,
+                  points_possible=a.max_points(course.variants[0]))
+    print(f"wrote {args.csv}: {n} row(s), {args.format} format")
     return 0
 
 
 def cmd_feedback(course: config.Course, args) -> int:
     from .grade.gradebook import Gradebook
-    from .report import feedback
     a = course.assignment(args.assignment)
     out = _out(course, a.id, args.out)
     if not (out / "gradebook.sqlite").is_file():
@@ -159,9 +189,30 @@ def cmd_feedback(course: config.Course, args) -> int:
         documents = book.current(a.id)
     finally:
         book.close()
-    for student, doc in documents.items():
-        feedback.write(out / student, doc, student, course.hidden_feedback)
+    _write_feedback(course, out, documents, _roster(course, args.roster))
     print(f"wrote feedback.md and feedback.html for {len(documents)} student(s) under {out}")
+    return 0
+
+
+def cmd_report(course: config.Course, args) -> int:
+    import time
+
+    from .grade.gradebook import Gradebook
+    from .report import classreport
+    a = course.assignment(args.assignment)
+    out = _out(course, a.id, args.out)
+    if not (out / "gradebook.sqlite").is_file():
+        raise config.ConfigError(f"no gradebook at {out / 'gradebook.sqlite'}: grade {a.id} first")
+    if not 0 < args.threshold <= 1:
+        raise config.ConfigError(f"--threshold {args.threshold}: expected a share in (0, 1]")
+    started = time.monotonic()
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        documents = book.current(a.id)
+    finally:
+        book.close()
+    path = classreport.write(course, a.id, out, documents, args.threshold, out / "report.html")
+    print(f"wrote {path}: {len(documents)} student(s), in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -254,15 +305,28 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
     p.add_argument("--regrade", action="store_true", help="grade again even if unchanged since the last grading")
     p.add_argument("--seed", type=int, help="seed for the test inputs (default: drawn at random)")
+    p.add_argument("--roster", metavar="CSV", help="the class roster: each student's variant, extension and name")
 
     p = sub.add_parser("export", help="gradebook -> CSV, one row per student")
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("--csv", required=True, metavar="FILE")
+    p.add_argument("--format", default="full", choices=["full", "canvas", "gradescope"],
+                   help="full (every column), canvas (gradebook import) or gradescope (its score export's columns)")
+    p.add_argument("--roster", metavar="CSV", help="the class roster: adds ids, names, LMS ids; lists missing students")
+    p.add_argument("--lms-column", metavar="NAME", help="the assignment's column in the Canvas CSV, e.g. "
+                   "'A3 Attention (12345)' (default: the assignment id)")
     p.add_argument("--out", help="results folder holding gradebook.sqlite (default: out/<assignment>)")
 
     p = sub.add_parser("feedback", help="write feedback.md/.html for every student's current grade")
     p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--roster", metavar="CSV", help="the class roster: names students in their feedback")
     p.add_argument("--out", help="results folder (default: out/<assignment>)")
+
+    p = sub.add_parser("report", help="write the class report: histograms, common mistakes, review, times, similarity")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--out", help="results folder holding gradebook.sqlite; report.html is written there "
+                   "(default: out/<assignment>)")
+    p.add_argument("--threshold", type=float, default=0.6, help="list pairs at least this similar (default 0.6)")
 
     p = sub.add_parser("gradebook", help="list the gradebook, or remove students' grades from it")
     p.add_argument("assignment", metavar="ASSIGNMENT")
@@ -288,7 +352,7 @@ def main(argv=None) -> int:
             raise config.ConfigError(f"--course {args.course}: no grading.toml there")
         course = config.load(args.course)
         return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export,
-                "feedback": cmd_feedback, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
+                "feedback": cmd_feedback, "report": cmd_report, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
                 "gradebook": cmd_gradebook}[args.command](course, args)
     except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 ASSIGNMENT_ID = re.compile(r"^a\d\d_[a-z0-9_]+$")
@@ -66,6 +67,25 @@ class Task:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """When an assignment is due and what lateness costs (applied after grading: never a
+    reason to regrade, and not in the grade digest). Lateness is measured from ``due`` (per
+    variant where ``due_by_variant`` says) plus the student's roster extension; within
+    ``grace_minutes`` it is on time; otherwise each started day late costs
+    ``percent_per_day`` of the earned score, at most ``max_percent``, and after
+    ``zero_after_days`` days the score is 0."""
+    due: datetime
+    due_by_variant: dict[str, datetime] = field(default_factory=dict)
+    grace_minutes: float = 0.0
+    percent_per_day: float = 0.0
+    max_percent: float = 100.0
+    zero_after_days: float | None = None
+
+    def due_for(self, variant: str) -> datetime:
+        return self.due_by_variant.get(variant, self.due)
+
+
+@dataclass(frozen=True)
 class Assignment:
     id: str
     title: str
@@ -73,6 +93,7 @@ class Assignment:
     tasks: dict[str, Task]
     requires: tuple[str, ...] = ()   # as written in grading.toml
     needs: tuple[str, ...] = ()      # the transitive closure of requires, dependencies first
+    late: LatePolicy | None = None   # no due date: nothing is late
 
     def tasks_for(self, variant: str) -> dict[str, Task]:
         return {k: t for k, t in self.tasks.items() if variant in t.variants}
@@ -190,6 +211,27 @@ def _bar(value, path: str, profiles: dict) -> dict[str, Bar]:
     raise ConfigError(f"{path}: expected a number, a band [low, high], or a table of them by profile; got {value!r}")
 
 
+def _due(value, path: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ConfigError(f"{path}: expected a date and time with its UTC offset (2026-03-01T23:59:00Z), got {value!r}")
+    return value
+
+
+def _late(table: dict, path: str, variants: tuple[str, ...]) -> LatePolicy:
+    t = _take(table, path, LATE)
+    by_variant = {}
+    for variant, value in t["due_by_variant"].items():
+        if variant not in variants:
+            raise ConfigError(f"{path}.due_by_variant.{variant}: not a variant ({', '.join(variants)})")
+        by_variant[variant] = _due(value, f"{path}.due_by_variant.{variant}")
+    for key in ("grace_minutes", "percent_per_day", "max_percent", "zero_after_days"):
+        _positive(t[key], f"{path}.{key}", allow_zero=True)
+    if t["max_percent"] > 100:
+        raise ConfigError(f"{path}.max_percent: at most 100, got {t['max_percent']}")
+    return LatePolicy(_due(t["due"], f"{path}.due"), by_variant, float(t["grace_minutes"]), float(t["percent_per_day"]),
+                      float(t["max_percent"]), None if t["zero_after_days"] is None else float(t["zero_after_days"]))
+
+
 REQUIRED = object()
 COURSE = {"name": ((str,), REQUIRED), "variants": ((list,), REQUIRED),
           "startup_timeout_s": (NUMBER, 120), "test_timeout_s": (NUMBER, 30),
@@ -200,7 +242,10 @@ LIMITS = {"memory_mb": ((int,), None), "cpu_s": ((int,), None), "file_size_mb": 
 PROFILE = {"device": ((str,), REQUIRED), "timeout_scale": (NUMBER, 1.0), "threads": ((int,), 1),
            "limits": ((dict,), {}), "sandbox": ((str,), "auto")}
 ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
-              "timeout_s": (NUMBER, None), "requires": ((list,), []), "tasks": ((dict,), REQUIRED)}
+              "timeout_s": (NUMBER, None), "requires": ((list,), []), "tasks": ((dict,), REQUIRED),
+              "late": ((dict,), None)}
+LATE = {"due": ((datetime,), REQUIRED), "due_by_variant": ((dict,), {}), "grace_minutes": (NUMBER, 0),
+        "percent_per_day": (NUMBER, 0), "max_percent": (NUMBER, 100), "zero_after_days": (NUMBER, None)}
 TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
         "variants": ((list,), None), "bars": ((dict,), {})}
 TOP = {"course": ((dict,), REQUIRED), "profiles": ((dict,), REQUIRED), "assignments": ((dict,), REQUIRED)}
@@ -259,7 +304,8 @@ def parse(data: dict, root: Path) -> Course:
         if not tasks:
             raise ConfigError(f"{path}.tasks: an assignment needs at least one task")
         assignments[aid] = Assignment(aid, a["title"], a["module"], tasks,
-                                      _string_list(a["requires"], f"{path}.requires"))
+                                      _string_list(a["requires"], f"{path}.requires"),
+                                      late=_late(a["late"], f"{path}.late", variants) if a["late"] is not None else None)
 
     for aid, a in assignments.items():
         for required in a.requires:

@@ -5,6 +5,10 @@ a pool of ``jobs`` threads; the main thread alone writes the gradebook, one tran
 grade. A submission whose content, tests and configuration are unchanged since it was last
 graded is skipped, so re-running a batch that was killed (even with ``kill -9``) grades
 only what is missing.
+
+With a roster (``roster.py``) each student is graded in their own variant; grading.toml's
+late policy (``late.py``) is applied to every grade, fresh or reused, from the submission's
+recorded time and the student's extension. Leaves out: feedback pages (the CLI writes them).
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import concurrent.futures
 import os
 import re
 import shutil
-import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from . import launch, run, unprivileged
+from . import late, launch, run, unprivileged
+from . import results as results_doc
 from .digest import grade_digest
 from .gradebook import Gradebook
-from .results import points
+from .progress import Progress
+from .roster import Roster
 from .submission import digest_path, holds_module
 
 
@@ -83,11 +89,11 @@ def collect(folder: Path, lms_dir: Path | None = None) -> ClassFolder:
         if len(files) == 1 and files[0][1].lower().endswith(".zip"):
             target = lms_dir / f"{student}.zip"
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(files[0][0], target)
+            shutil.copy2(files[0][0], target)       # keeps the LMS's file time
         else:
             target.mkdir(parents=True)
             for path, original in files:
-                shutil.copyfile(path, target / Path(original).name)
+                shutil.copy2(path, target / Path(original).name)
         found.paths.append(target)
         found.lms[student] = [p.name for p, _ in files]
     return found
@@ -107,18 +113,11 @@ def is_class_folder(path: Path, module: str) -> bool:
                if not p.name.startswith("."))
 
 
-def _progress(done: int, total: int, student: str, doc: dict | None, note: str) -> None:
-    width = 24
-    filled = width * done // max(total, 1)
-    score = f"{points(doc['score'])}/{points(doc['extra_data']['max_score'])}" if doc else note
-    if doc and doc["extra_data"].get("status") == "needs_review":
-        score += "  NEEDS REVIEW: " + doc["extra_data"]["needs_review"].splitlines()[0][:100]
-    print(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {student}: {score}", file=sys.stderr, flush=True)
-
-
 def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Path, *, variant: str, profile: str,
-                jobs: int = 1, regrade: bool = False, seed: int | None = None, progress=_progress,
-                isolation: launch.Isolation | None = None) -> Batch:
+                jobs: int = 1, regrade: bool = False, seed: int | None = None, progress=None,
+                roster: Roster | None = None, isolation: launch.Isolation | None = None) -> Batch:
+    """Grade ``paths``; ``variant`` is everyone's, or that of those the roster gives none.
+    ``isolation`` is decided here once for the batch unless the caller already decided it."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
@@ -127,6 +126,9 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     if duplicates:
         raise config.ConfigError(f"several submissions are named {', '.join(duplicates)} (a folder and a .zip?)")
     out_dir.mkdir(parents=True, exist_ok=True)
+    progress = progress or Progress()
+    policy = course.assignment(aid).late
+    people = {n: roster.match(n) for n in names} if roster else {}
     # Results and the class's submissions are private: no worker (another uid) may read them.
     folders = {p.resolve().parent for p in paths}
     python = unprivileged.worker_python()
@@ -136,37 +138,61 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     isolation = isolation or launch.isolation(course.profiles[profile])     # decided once for the batch
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
+
+    def finish(path: Path, student: str, document: dict) -> dict:
+        """The late policy applied; results.json restated when that changed the grade (the
+        feedback pages are the caller's, from the returned documents)."""
+        person = people.get(student)
+        out = late.apply(document, policy, late.submitted_at(path), person.extension_days if person else 0.0)
+        if out is not document:
+            results_doc.write(out_dir / student / "results.json", out)
+        return out
+
     try:
-        common = {"assignment": aid, "config_sha256": grade_digest(course, aid, profile), "variant": variant, "profile": profile}
+        config_sha256 = grade_digest(course, aid, profile)
         todo = []
         for path, student in zip(paths, names):
-            key = dict(common, student=student, submission_sha256=digest_path(path))
+            own = (people.get(student) and people[student].variant) or variant
+            key = dict(assignment=aid, config_sha256=config_sha256, variant=own, profile=profile, student=student,
+                       submission_sha256=digest_path(path))
             previous = None if regrade else book.find(key)
             if previous is not None:
+                document = finish(path, student, previous)
+                if document != previous:
+                    book.restate(key, document)
                 book.make_current(key)
-                batch.documents[student] = previous
+                batch.documents[student] = document
                 batch.skipped += 1
             else:
                 todo.append((path, student, key))
         done = batch.skipped
         with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-            futures = {pool.submit(run.grade, course, aid, path, out_dir, variant=variant, profile=profile,
-                                   seed=seed, isolation=isolation): (student, key) for path, student, key in todo}
-            for future in concurrent.futures.as_completed(futures):
-                student, key = futures[future]
-                done += 1
-                try:
-                    document = future.result()
-                except run.GraderError as exc:
-                    batch.failed[student] = str(exc)
-                    progress(done, len(paths), student, None, "GRADER ERROR (see its grader.log)")
-                    continue
-                book.record(key, document)
-                batch.documents[student] = document
-                batch.graded += 1
-                progress(done, len(paths), student, document, "")
+            futures = {pool.submit(run.grade, course, aid, path, out_dir, variant=key["variant"], profile=profile,
+                                   seed=seed, isolation=isolation): (path, student, key) for path, student, key in todo}
+            pending, since = set(futures), {}
+            while pending:
+                finished, pending = concurrent.futures.wait(pending, timeout=2,
+                                                            return_when=concurrent.futures.FIRST_COMPLETED)
+                now = time.monotonic()
+                for future in finished:
+                    path, student, key = futures[future]
+                    done += 1
+                    try:
+                        document = finish(path, student, future.result())
+                    except run.GraderError as exc:
+                        batch.failed[student] = str(exc)
+                        progress(done, len(paths), student, None, "GRADER ERROR (see its grader.log)")
+                        continue
+                    book.record(key, document)
+                    batch.documents[student] = document
+                    batch.graded += 1
+                    progress(done, len(paths), student, document, "")
+                running = [f for f in pending if f.running()]
+                for future in running:
+                    since.setdefault(future, now)
+                progress(done, len(paths), None, None,
+                         ", ".join(f"{futures[f][1]} ({now - since[f]:.0f} s)" for f in running))
     finally:
         book.close()
     batch.documents = dict(sorted(batch.documents.items()))
     return batch
-

@@ -5,7 +5,8 @@ digest, the variant and the profile) is unchanged. It covers:
 
 - the policy that applies: grading.toml's course table, the graded profile, and this
   assignment's table, all as parsed (comments, key order and other assignments' tables
-  do not count: a change to a04's points never regrades a03);
+  do not count: a change to a04's points never regrades a03), except its late policy: a
+  penalty is applied after grading, and a moved due date is no reason to regrade;
 - the reference of this assignment and of every assignment it needs (their code ships as
   given code and the reference tests import it: a change to a03 regrades a04);
 - this assignment's handout folder (public tests, adapters, hidden tests), but not its
@@ -30,7 +31,7 @@ def grade_digest(course: config.Course, aid: str, profile: str) -> str:
     a = course.assignment(aid)
     h = hashlib.sha256()
     policy = {"course": {k: v for k, v in asdict(course).items() if k not in ("root", "assignments", "profiles", "text")},
-              "profile": asdict(course.profiles[profile]), "assignment": asdict(a)}
+              "profile": asdict(course.profiles[profile]), "assignment": {k: v for k, v in asdict(a).items() if k != "late"}}
     h.update(repr(policy).encode())
     trees = [(f"reference/{r}", course.reference_dir(r)) for r in (aid, *a.needs)]
     trees += [(f"assignments/{aid}", course.handout_dir(aid)), ("autograder", ENGINE)]

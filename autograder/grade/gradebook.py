@@ -75,6 +75,15 @@ class Gradebook:
                 ":device, :torch, :seed, :isolation, :graded_at, :results, :status)", row)
             self._set_current(key)
 
+    def restate(self, key: dict, document: dict) -> None:
+        """Replace a grade's document and score, not when it was graded: a late penalty
+        applied again after the due date or an extension changed (no regrading)."""
+        with self.db:
+            self.db.execute("UPDATE grades SET score=:score, results=:results WHERE assignment=:assignment AND "
+                            "student=:student AND submission_sha256=:submission_sha256 AND config_sha256=:config_sha256 "
+                            "AND variant=:variant AND profile=:profile",
+                            dict(key, score=document["score"], results=json.dumps(document)))
+
     def make_current(self, key: dict) -> None:
         """Point the student at an existing grade (their submission is unchanged)."""
         with self.db:

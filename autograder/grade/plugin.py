@@ -37,7 +37,7 @@ from ..release import build
 from . import launch, scoring
 from . import results as results_doc
 from .seam import StudentError, SubmissionUnloadable, WorkerSubmission
-from .submission import SubmissionProblem, stage
+from .submission import GRADED_CODE, SubmissionProblem, stage
 
 STATE = pytest.StashKey["State"]()
 REPORTS = pytest.StashKey[dict]()
@@ -107,6 +107,8 @@ class State:
                                 released, self._stage_dir / "stage", given, variant=self.variant)
         except SubmissionProblem as exc:
             return Unloadable(str(exc))
+        if self.results_path is not None:     # the code graded, beside results.json (for the class report)
+            shutil.copyfile(self.staged.folder / f"{module}.py", self.results_path.with_name(GRADED_CODE))
         limits = self.profile.limits
         protect = launch.protected(self.course.root, self.submission)
         worker = WorkerSubmission(launch.launcher(self.staged, module, self.profile, self.isolation, protect),

@@ -27,6 +27,7 @@ from .. import config as course_config
 from . import launch, zygote
 from . import results as results_doc
 from .scoring import TestResult, task_totals
+from .submission import GRADED_CODE
 
 INI = Path(__file__).with_name("pytest.ini")
 
@@ -66,7 +67,8 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
           profile: str = "cpu", seed: int | None = None, tasks: list[str] | None = None,
           timeout_s: float | None = None, isolation: launch.Isolation | None = None) -> dict:
     """Grade ``submission``; returns the results document, also at ``out_dir/<name>/results.json``
-    beside the grader's log.
+    beside the grader's log and the code graded (``GRADED_CODE``; none when the submission could
+    not be loaded).
 
     The grading process writes results.json into a private folder, and it is moved into place
     only when that process has ended: a process orphaned by a killed batch can never overwrite
@@ -95,6 +97,9 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
         else:
             raise GraderError(f"grading {submission} failed before any test ran (pytest status {status}); "
                               f"see {dest / 'grader.log'}:\n{output[-3000:]}")
+        (dest / GRADED_CODE).unlink(missing_ok=True)
+        if (Path(private) / GRADED_CODE).is_file():
+            shutil.move(Path(private) / GRADED_CODE, dest / GRADED_CODE)
     return document
 
 

@@ -37,6 +37,9 @@ class SubmissionProblem(Exception):
     """The submission cannot be graded as handed in; the message is for the student."""
 
 
+GRADED_CODE = "graded_code.py"      # the module as graded, kept beside results.json (for the class report)
+
+
 @dataclass(frozen=True)
 class Staged:
     root: Path           # the stage folder

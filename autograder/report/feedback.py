@@ -15,6 +15,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..grade.late import notice as late_notice
 from ..grade.results import points
 from . import curves
 
@@ -57,11 +58,13 @@ def collect(document: dict, hidden_feedback: str) -> list[TaskFeedback]:
 
 
 def notices(document: dict) -> list[str]:
-    """What the student must read first: why the submission needs review, which file was graded."""
+    """What the student must read first: why the submission needs review, what lateness cost,
+    which file was graded."""
     extra = document["extra_data"]
     review = extra.get("needs_review")
     note = (extra.get("submission") or {}).get("note")
-    return ([f"Needs review: {review}"] if review else []) + ([f"Note: {note}"] if note else [])
+    late = late_notice(document)
+    return ([f"Needs review: {review}"] if review else []) + ([late] if late else []) + ([f"Note: {note}"] if note else [])
 
 
 def _header(document: dict, student: str) -> tuple[str, str]:
