@@ -7,6 +7,8 @@
     autograder feedback ASSIGNMENT [--out DIR]
     autograder gradebook ASSIGNMENT list | remove STUDENT... [--out DIR]
     autograder gradescope ASSIGNMENT [--variant V] [--output FILE]
+    autograder nbgrader [ASSIGNMENT...] --course-dir DIR
+    autograder nbgrader-export ASSIGNMENT --db URL [--course-id ID] [--notebook NAME] [--out DIR]
     autograder sandbox [--install] [--require]
 
 Exit status: 0 on success; 1 when ``release --check`` finds problems or a grading run hit a
@@ -199,6 +201,40 @@ def cmd_gradescope(course: config.Course, args) -> int:
     return 0
 
 
+def cmd_nbgrader(course: config.Course, args) -> int:
+    from .release import nbgrader_source
+    ids = args.assignments or list(course.assignments)
+    for aid in ids:
+        course.assignment(aid)
+    written, notes = nbgrader_source.write(course, ids, Path(args.course_dir))
+    for note in notes:
+        print(f"NOTE: {note}", file=sys.stderr)
+    print(f"wrote {len(written)} file(s): nbgrader sources (with solutions: keep them from students) under "
+          f"{Path(args.course_dir) / 'source'}; in {args.course_dir}, `nbgrader generate_assignment "
+          f"{ids[0]}` makes the {nbgrader_source.VARIANT} student notebook")
+    return 0
+
+
+def cmd_nbgrader_export(course: config.Course, args) -> int:
+    from .report.gradebook import Gradebook
+    from .report.nbgrader_export import export
+    a = course.assignment(args.assignment)
+    path = _out(course, a.id, args.out) / "gradebook.sqlite"
+    if not path.is_file():
+        raise config.ConfigError(f"no gradebook at {path}: grade {a.id} first")
+    book = Gradebook(path)
+    try:
+        documents = book.current(a.id)
+    finally:
+        book.close()
+    done = export(course, a.id, documents, args.db, args.course_id, args.notebook)
+    for student, why in done.skipped.items():
+        print(f"skipped {student}: {why}", file=sys.stderr)
+    print(f"wrote the grades and feedback of {len(done.students)} student(s) into {args.db} "
+          f"({len(done.skipped)} skipped)")
+    return 0
+
+
 def cmd_sandbox(course: config.Course, args) -> int:
     from .grade import proclimit, sandbox, unprivileged
     if args.install and sandbox.bwrap_path() is None:
@@ -275,6 +311,17 @@ def main(argv=None) -> int:
     p.add_argument("--variant", default="standard")
     p.add_argument("--output", metavar="FILE")
 
+    p = sub.add_parser("nbgrader", help="write nbgrader source notebooks (with solutions) into an nbgrader course")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--course-dir", required=True, metavar="DIR", help="the nbgrader course directory (outside release/)")
+
+    p = sub.add_parser("nbgrader-export", help="our grades and feedback -> nbgrader's gradebook (formgrader)")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--db", required=True, metavar="URL", help="nbgrader's database, e.g. sqlite:///course/gradebook.db")
+    p.add_argument("--course-id", default="", help="nbgrader's CourseDirectory.course_id (default: nbgrader's, empty)")
+    p.add_argument("--notebook", help="the notebook's name in nbgrader (default: the assignment's module)")
+    p.add_argument("--out", help="results folder holding gradebook.sqlite (default: out/<assignment>)")
+
     p = sub.add_parser("sandbox", help="say whether submissions can be sandboxed here")
     p.add_argument("--install", action="store_true", help="install bubblewrap with apt-get if missing, and build "
                    "the interpreter an unprivileged worker can run (root)")
@@ -289,7 +336,8 @@ def main(argv=None) -> int:
         course = config.load(args.course)
         return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export,
                 "feedback": cmd_feedback, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
-                "gradebook": cmd_gradebook}[args.command](course, args)
+                "gradebook": cmd_gradebook, "nbgrader": cmd_nbgrader,
+                "nbgrader-export": cmd_nbgrader_export}[args.command](course, args)
     except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2

@@ -35,16 +35,19 @@ from pathlib import Path
 
 from .. import config
 from ..harness import source as harness_source
-from . import banner, cells, notebook, variants
+from . import banner, cells, grade_cells, notebook, variants
 from .stubs import make_stub
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
-HARNESS_FILES = ("__init__.py", "adapt.py", "codec.py", "source.py", "dispatch.py", "local.py", "pytest_local.py")
+HARNESS_FILES = ("__init__.py", "adapt.py", "codec.py", "source.py", "dispatch.py", "local.py", "pytest_local.py",
+                 "notebook_tests.py")
+NBGRADER_VARIANT = "standard"       # the variant an nbgrader source exists for (``nbgrader_source``)
 GIVEN = "_given"
 CONFTEST = '''"""Lets plain `pytest` run the public tests on your work.
 
 `pytest` tests the file you changed ({module}.py or {module}.ipynb); force one with
-`pytest --source py` or `pytest --source ipynb`. The test runtime (`_harness/`) and earlier
+`pytest --source py` or `pytest --source ipynb`. The notebook's grade cells run the same
+tests on the notebook's own code (`run_public_tests`). The test runtime (`_harness/`) and earlier
 assignments' solutions (`_given/`) sit beside or above this folder.
 """
 
@@ -60,6 +63,7 @@ from _harness import pytest_local  # noqa: E402
 
 pytest_local.FOLDER = FOLDER
 from _harness.pytest_local import *  # noqa: E402,F401,F403  (the `student` fixture, the --source option)
+from _harness.notebook_tests import run_public_tests  # noqa: E402,F401  (what the notebook's grade cells call)
 '''
 
 
@@ -71,14 +75,32 @@ def command(aid: str | None = None) -> str:
     return f"autograder release {aid}" if aid else "autograder release"
 
 
+def reference_module(course: config.Course, aid: str) -> tuple[str, str]:
+    """``(path relative to the course, text)`` of the reference module of ``aid``."""
+    ref = course.reference_dir(aid) / f"{course.assignment(aid).module}.py"
+    return _rel(course, ref), ref.read_text(encoding="utf-8")
+
+
 def _rendered(course: config.Course, aid: str, variant: str) -> tuple[str, str, list[cells.Cell]]:
-    """Steps 1-3: the module's text for ``variant``, with and without its banner, and its cells."""
-    a = course.assignment(aid)
-    ref = course.reference_dir(aid) / f"{a.module}.py"
-    ref_rel = _rel(course, ref)
-    rendered = variants.render(ref.read_text(encoding="utf-8"), variant, ref_rel, make_stub(aid, ref_rel))
+    """Steps 1-3: the module's text for ``variant`` with its banner, the reference's path, and
+    the notebook's cells (nbgrader's stubs, and each task's scoring cell: ``grade_cells``)."""
+    ref_rel, text = reference_module(course, aid)
+    rendered = variants.render(text, variant, ref_rel, make_stub(aid, ref_rel))
+    nb_text = variants.render(text, variant, ref_rel, make_stub(aid, ref_rel, named=False))
     return banner.python(command(aid), ref_rel, variant, student_file=True) + rendered, ref_rel, \
-        cells.split(rendered, ref_rel)[1]
+        with_scoring_cells(course, aid, variant, nb_text, ref_rel)
+
+
+def with_scoring_cells(course: config.Course, aid: str, variant: str, text: str, ref_rel: str) -> list[cells.Cell]:
+    """The cells of rendered ``text``, each task's scoring cell after the task's last cell."""
+    return grade_cells.add(cells.split(text, ref_rel)[1], course.assignment(aid), variant,
+                           grade_cells.public_tests(course, aid))
+
+
+def notebook_banner(aid: str, ref_rel: str, variant: str) -> str:
+    """Cell 1 of the notebook; the standard one names the nbgrader source that makes it too."""
+    return banner.notebook_cell(command(aid), ref_rel, variant,
+                                f"autograder nbgrader {aid} --course-dir DIR" if variant == NBGRADER_VARIANT else None)
 
 
 def released_digests(course: config.Course, aid: str, variant: str) -> dict[str, str]:
@@ -88,7 +110,7 @@ def released_digests(course: config.Course, aid: str, variant: str) -> dict[str,
     banner_cell = {"cell_type": "markdown", "source": ""}          # cell 1, as notebook.build writes it
     code = [banner_cell] + [{"cell_type": c.kind, "source": c.source, "metadata": {"tags": list(c.tags)}}
                             for c in nb_cells]
-    return _digests(py, harness_source.notebook_code(json.dumps({"cells": code})))
+    return _digests(py, harness_source.notebook_code(json.dumps({"cells": code}), f"{course.assignment(aid).module}.ipynb"))
 
 
 def _digests(py: str, nb_code: str) -> dict[str, str]:
@@ -101,9 +123,9 @@ def student_module(course: config.Course, aid: str, variant: str) -> dict[str, s
     """The student module as ``{"m.py", "m.ipynb", "assignment.json"}`` (steps 1-5 above)."""
     a, cmd = course.assignment(aid), command(aid)
     py, ref_rel, nb_cells = _rendered(course, aid, variant)
-    ipynb = notebook.build(nb_cells, banner.notebook_cell(cmd, ref_rel, variant),
+    ipynb = notebook.build(nb_cells, notebook_banner(aid, ref_rel, variant),
                            {"course": {"assignment": aid, "variant": variant, "generated_by": cmd, "source": ref_rel}})
-    released = _digests(py, harness_source.notebook_code(ipynb))
+    released = _digests(py, harness_source.notebook_code(ipynb, f"{a.module}.ipynb"))    # named as choose() reads it
     info = {"assignment": aid, "module": a.module, "variant": variant, "generated_by": cmd, "released": released}
     return {f"{a.module}.py": py, f"{a.module}.ipynb": ipynb,
             "assignment.json": json.dumps(info, indent=2, sort_keys=True) + "\n"}
