@@ -147,18 +147,24 @@ def cmd_export(course: config.Course, args) -> int:
     return 0
 
 
-def cmd_feedback(course: config.Course, args) -> int:
-    from .report import feedback
+def _current(course: config.Course, aid: str, out: str | None) -> dict[str, dict]:
+    """Each student's current results document from the gradebook of ``aid``."""
     from .report.gradebook import Gradebook
-    a = course.assignment(args.assignment)
-    out = _out(course, a.id, args.out)
-    if not (out / "gradebook.sqlite").is_file():
-        raise config.ConfigError(f"no gradebook at {out / 'gradebook.sqlite'}: grade {a.id} first")
-    book = Gradebook(out / "gradebook.sqlite")
+    path = _out(course, aid, out) / "gradebook.sqlite"
+    if not path.is_file():
+        raise config.ConfigError(f"no gradebook at {path}: grade {aid} first")
+    book = Gradebook(path)
     try:
-        documents = book.current(a.id)
+        return book.current(aid)
     finally:
         book.close()
+
+
+def cmd_feedback(course: config.Course, args) -> int:
+    from .report import feedback
+    a = course.assignment(args.assignment)
+    out = _out(course, a.id, args.out)
+    documents = _current(course, a.id, args.out)
     for student, doc in documents.items():
         (out / student).mkdir(parents=True, exist_ok=True)
         (out / student / "feedback.md").write_text(feedback.markdown(doc, student, course.hidden_feedback))
@@ -207,31 +213,19 @@ def cmd_nbgrader(course: config.Course, args) -> int:
     for aid in ids:
         course.assignment(aid)
     written, notes = nbgrader_source.write(course, ids, Path(args.course_dir))
-    for note in notes:
-        print(f"NOTE: {note}", file=sys.stderr)
-    print(f"wrote {len(written)} file(s): nbgrader sources (with solutions: keep them from students) under "
-          f"{Path(args.course_dir) / 'source'}; in {args.course_dir}, `nbgrader generate_assignment "
-          f"{ids[0]}` makes the {nbgrader_source.VARIANT} student notebook")
+    print(*(f"NOTE: {note}" for note in notes), sep="\n", file=sys.stderr, end="\n" if notes else "")
+    print(f"wrote {len(written)} file(s) under {args.course_dir} (sources with solutions: keep them from students); "
+          f"there, `nbgrader generate_assignment {ids[0]}` makes the {nbgrader_source.VARIANT} student notebook")
     return 0
 
 
 def cmd_nbgrader_export(course: config.Course, args) -> int:
-    from .report.gradebook import Gradebook
     from .report.nbgrader_export import export
     a = course.assignment(args.assignment)
-    path = _out(course, a.id, args.out) / "gradebook.sqlite"
-    if not path.is_file():
-        raise config.ConfigError(f"no gradebook at {path}: grade {a.id} first")
-    book = Gradebook(path)
-    try:
-        documents = book.current(a.id)
-    finally:
-        book.close()
-    done = export(course, a.id, documents, args.db, args.course_id, args.notebook)
+    done = export(course, a.id, _current(course, a.id, args.out), args.db, args.course_id, args.notebook)
     for student, why in done.skipped.items():
         print(f"skipped {student}: {why}", file=sys.stderr)
-    print(f"wrote the grades and feedback of {len(done.students)} student(s) into {args.db} "
-          f"({len(done.skipped)} skipped)")
+    print(f"wrote the grades and feedback of {len(done.students)} student(s) into {args.db} ({len(done.skipped)} skipped)")
     return 0
 
 

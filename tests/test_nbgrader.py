@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 
 AIDS = list(config.load(ROOT).assignments)
 # generate_assignment's preprocessors, in its order, less those that need its database or files
+STARTUP_S = 60     # this test runs kernels and a grader at once: on a busy 2-core machine torch imports slowly
 GENERATE = (pp.LockCells, pp.ClearSolutions, pp.ClearOutput, pp.CheckCellMetadata, pp.ComputeChecksums,
             pp.ClearHiddenTests, pp.ClearMarkScheme, pp.ComputeChecksums, pp.CheckCellMetadata)
 
@@ -63,6 +64,8 @@ def _nbgrader(course_dir: Path):
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
     cfg = PyFileConfigLoader(nbgrader_source.CONFIG, path=str(course_dir)).load_config()
+    assert cfg.Execute.timeout == 4 + STARTUP_S      # the toy's one public test (4 s) and the start-up allowance
+    cfg.Exchange.root = str(course_dir / "exchange")
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg, root=str(course_dir)), config=cfg), cfg
 
 
@@ -82,7 +85,8 @@ def test_a_tiny_nbgrader_course_end_to_end(tmp_path, monkeypatch):
     from nbgrader.validator import Validator
 
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # nbgrader's alembic
-    course = config.load(toy.write_course(tmp_path / "toy"))
+    course = config.load(toy.write_course(tmp_path / "toy", grading=toy.GRADING.replace(
+        "startup_timeout_s = 8", f"startup_timeout_s = {STARTUP_S}")))
     course_dir, db = tmp_path / "nbcourse", f"sqlite:///{tmp_path / 'nbcourse' / 'gradebook.db'}"
     nbgrader_source.write(course, ["a99_toy"], course_dir)
     api, cfg = _nbgrader(course_dir)
