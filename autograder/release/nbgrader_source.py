@@ -56,24 +56,24 @@ def files(course: config.Course, aid: str) -> dict[str, str]:
     return out
 
 
-def cell_timeout(course: config.Course, ids: list[str]) -> int:
-    """Seconds nbgrader may spend on one cell: the slowest task's public tests, each within the
-    task's ``timeout_s``, plus a worker's start-up allowance (all from grading.toml)."""
+def cell_timeout(course: config.Course) -> int:
+    """Seconds nbgrader may spend on one cell: the slowest task's public tests (of any
+    assignment), each within the task's ``timeout_s``, plus the start-up allowance (grading.toml)."""
     longest = 0.0
-    for aid in ids:
+    for aid in course.assignments:
         counts = grade_cells.public_tests(course, aid)
         for task_id, task in course.assignment(aid).tasks_for(VARIANT).items():
             longest = max(longest, counts.get(task_id, 0) * task.timeout_s)
     return math.ceil(longest + course.startup_timeout_s)
 
 
-def config_text(course: config.Course, ids: list[str]) -> str:
-    return (f"{BANNER} {' '.join(ids)} --course-dir DIR` from grading.toml.\n"
+def config_text(course: config.Course) -> str:
+    return (f"{BANNER} ASSIGNMENT... --course-dir DIR` from grading.toml.\n"
             "# Instructors: edit grading.toml and regenerate; a file without this banner is left alone.\n"
             "c = get_config()  # noqa: F821  (nbgrader's config loader defines it)\n"
-            "# A grade cell runs one task's public tests: the slowest task's tests, each in its timeout_s,\n"
-            "# plus startup_timeout_s.\n"
-            f"c.Execute.timeout = {cell_timeout(course, ids)}\n")
+            "# A grade cell runs one task's public tests: the slowest task's (of any assignment) tests, each\n"
+            "# in its timeout_s, plus startup_timeout_s.\n"
+            f"c.Execute.timeout = {cell_timeout(course)}\n")
 
 
 def write(course: config.Course, ids: list[str], course_dir: Path) -> tuple[list[Path], list[str]]:
@@ -90,8 +90,8 @@ def write(course: config.Course, ids: list[str], course_dir: Path) -> tuple[list
     cfg = course_dir / CONFIG
     if cfg.is_file() and not cfg.read_text(encoding="utf-8").startswith(BANNER):
         notes.append(f"{cfg} is not ours (no '{BANNER}' banner): left as it is; it should set "
-                     f"c.Execute.timeout = {cell_timeout(course, ids)} or more")
+                     f"c.Execute.timeout = {cell_timeout(course)} or more")
     else:
-        cfg.write_text(config_text(course, ids), encoding="utf-8")
+        cfg.write_text(config_text(course), encoding="utf-8")
         written.append(cfg)
     return written, notes

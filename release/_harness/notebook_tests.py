@@ -25,18 +25,25 @@ from . import pytest_local
 
 
 class NotebookModule:
-    """A notebook's namespace seen as the student's module (``student.op`` looks ``op`` up now)."""
+    """A notebook's namespace seen as the student's module: ``student.op`` looks ``op`` up now,
+    and an adapter that sets an attribute (to record what the code does) sets it in the namespace."""
 
     __name__ = "this notebook"
 
     def __init__(self, namespace: dict):
-        self._namespace = namespace
+        object.__setattr__(self, "_namespace", namespace)
 
     def __getattr__(self, name: str):
         try:
             return self._namespace[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        self._namespace[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        self._namespace.pop(name, None)
 
 
 class _Collector:
