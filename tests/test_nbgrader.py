@@ -13,6 +13,7 @@ from nbgrader import preprocessors as pp
 from autograder import cli, config
 from autograder.grade import batch
 from autograder.harness import source
+from autograder.harness.notebook_tests import NotebookModule
 from autograder.release import build, grade_cells, nbgrader_source
 from autograder.release.stubs import NBGRADER_STUB
 from tests import toy
@@ -57,6 +58,17 @@ def test_each_task_has_one_scoring_cell_worth_its_points(course, variant):
         assert sum(c.metadata.nbgrader["points"] for c in scoring.values()) == a.max_points(variant)
         for cell in scoring.values():       # grade cells run in the student's kernel only, never in grading
             assert cell.cell_type == "markdown" or source.SKIP_TAG in cell.metadata.tags
+
+
+def test_grade_cells_see_and_set_the_notebooks_namespace():
+    """Adapters read the student's names live and may swap one (a03 records its KV cache so)."""
+    namespace = {"f": lambda: 1}
+    module = NotebookModule(namespace)
+    assert module.f() == 1 and not hasattr(module, "g")
+    module.g = 2
+    assert namespace["g"] == 2
+    del module.g
+    assert "g" not in namespace
 
 
 def _nbgrader(course_dir: Path):

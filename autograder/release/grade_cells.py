@@ -1,4 +1,4 @@
-"""nbgrader's scoring cells of a notebook: one per task of the variant, after the task's last cell.
+"""nbgrader's scoring cells of a notebook: one per task of the variant, all at the end.
 
 - A task with public tests gets an nbgrader *autograded tests* cell (code; tagged
   ``skip-grading``, so the course's grader never runs it) that runs those tests in the
@@ -6,6 +6,8 @@
 - A task without public tests gets an nbgrader *manually graded task* cell (markdown) saying
   that hidden tests grade it.
 
+They come after all the code because a task's tests may use code of a later task (a01's
+encoding tests need the ``Tokenizer`` of a later cell, a07's checkpoint tests ``train``).
 Each is worth the task's full points (grading.toml), so nbgrader's total is the course's:
 ``nbgrader autograde`` scores a task all or nothing on its public tests, a preliminary score,
 and ``autograder nbgrader-export`` replaces it with the task's grade from the hidden grading.
@@ -22,7 +24,7 @@ from .. import config
 from ..harness.source import SKIP_TAG
 from .cells import Cell
 
-GRADE_CELL = '''# Public tests of task `{task}` ({points} points), run on the code above. The grader adds hidden tests.
+GRADE_CELL = '''# Public tests of task `{task}` ({points} points). The grader adds hidden tests.
 from conftest import run_public_tests
 
 run_public_tests("{task}", globals())'''
@@ -58,15 +60,11 @@ def scoring_cell(task: config.Task, public: bool) -> Cell:
                 grade_id(task.id, False), task.points)
 
 
+HEADING = ("## Public tests\n\nEach cell below runs one task's public tests on your code above (run them after "
+           "the cells they test; they are read-only). The course's grader also runs hidden tests for every task.")
+
+
 def add(cells: list[Cell], a: config.Assignment, variant: str, public: dict[str, int]) -> list[Cell]:
-    """``cells`` with each task's scoring cell after the task's last cell (or at the end)."""
-    tasks = a.tasks_for(variant)
-    last = {c.task: i for i, c in enumerate(cells) if c.task in tasks}
-    after: dict[int, list[Cell]] = {}
-    for task_id, task in tasks.items():
-        after.setdefault(last.get(task_id, len(cells) - 1), []).append(scoring_cell(task, public.get(task_id, 0) > 0))
-    out = list(after.get(-1, []))
-    for i, cell in enumerate(cells):
-        out.append(cell)
-        out.extend(after.get(i, []))
-    return out
+    """``cells``, then a heading and each task's scoring cell, in grading.toml's order."""
+    scoring = [scoring_cell(task, public.get(task_id, 0) > 0) for task_id, task in a.tasks_for(variant).items()]
+    return [*cells, Cell("markdown", HEADING), *scoring]
