@@ -128,8 +128,9 @@ def test_a_tiny_nbgrader_course_end_to_end(tmp_path, monkeypatch):
         assert gb.find_grade("add_tests", "toy", "a99_toy", "alice").auto_score == 2
 
     out = tmp_path / "out"
-    graded = batch.grade_class(course, "a99_toy", [course_dir / "submitted" / "alice"], out, variant="standard",
-                               profile="cpu", seed=7, progress=lambda *a: None)
+    assert batch.is_class_folder(course_dir / "submitted", "toy")          # nbgrader's submitted/ is a class folder
+    graded = batch.grade_class(course, "a99_toy", batch.submissions_in(course_dir / "submitted"), out,
+                               variant="standard", profile="cpu", seed=7, progress=lambda *a: None)
     doc = graded.documents["alice"]
     tasks = doc["extra_data"]["tasks"]
     assert tasks["add"]["score"] == 2 and tasks["scale"]["score"] == 1.5 and 0 < doc["score"] < 12
