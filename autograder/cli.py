@@ -8,6 +8,8 @@
     autograder report ASSIGNMENT [--out DIR] [--threshold 0.6]
     autograder gradebook ASSIGNMENT list | remove STUDENT... [--out DIR]
     autograder gradescope ASSIGNMENT [--variant V] [--output FILE]
+    autograder nbgrader [ASSIGNMENT...] --course-dir DIR
+    autograder nbgrader-export ASSIGNMENT --db URL [--course-id ID] [--notebook NAME] [--out DIR]
     autograder sandbox [--install] [--require]
 
 Exit status: 0 on success; 1 when ``release --check`` finds problems or a grading run hit a
@@ -178,17 +180,23 @@ def cmd_export(course: config.Course, args) -> int:
     return 0
 
 
-def cmd_feedback(course: config.Course, args) -> int:
+def _current(course: config.Course, aid: str, out: str | None) -> dict[str, dict]:
+    """Each student's current results document from the gradebook of ``aid``."""
     from .grade.gradebook import Gradebook
-    a = course.assignment(args.assignment)
-    out = _out(course, a.id, args.out)
-    if not (out / "gradebook.sqlite").is_file():
-        raise config.ConfigError(f"no gradebook at {out / 'gradebook.sqlite'}: grade {a.id} first")
-    book = Gradebook(out / "gradebook.sqlite")
+    path = _out(course, aid, out) / "gradebook.sqlite"
+    if not path.is_file():
+        raise config.ConfigError(f"no gradebook at {path}: grade {aid} first")
+    book = Gradebook(path)
     try:
-        documents = book.current(a.id)
+        return book.current(aid)
     finally:
         book.close()
+
+
+def cmd_feedback(course: config.Course, args) -> int:
+    a = course.assignment(args.assignment)
+    out = _out(course, a.id, args.out)
+    documents = _current(course, a.id, args.out)
     _write_feedback(course, out, documents, _roster(course, args.roster))
     print(f"wrote feedback.md and feedback.html for {len(documents)} student(s) under {out}")
     return 0
@@ -197,20 +205,13 @@ def cmd_feedback(course: config.Course, args) -> int:
 def cmd_report(course: config.Course, args) -> int:
     import time
 
-    from .grade.gradebook import Gradebook
     from .report import classreport
     a = course.assignment(args.assignment)
     out = _out(course, a.id, args.out)
-    if not (out / "gradebook.sqlite").is_file():
-        raise config.ConfigError(f"no gradebook at {out / 'gradebook.sqlite'}: grade {a.id} first")
     if not 0 < args.threshold <= 1:
         raise config.ConfigError(f"--threshold {args.threshold}: expected a share in (0, 1]")
     started = time.monotonic()
-    book = Gradebook(out / "gradebook.sqlite")
-    try:
-        documents = book.current(a.id)
-    finally:
-        book.close()
+    documents = _current(course, a.id, args.out)
     path = classreport.write(course, a.id, out, documents, args.threshold, out / "report.html")
     print(f"wrote {path}: {len(documents)} student(s), in {time.monotonic() - started:.1f} s")
     return 0
@@ -247,6 +248,28 @@ def cmd_gradescope(course: config.Course, args) -> int:
     output = Path(args.output or course.root / "out" / f"{args.assignment}-{args.variant}-gradescope.zip")
     gradescope.build(course, args.assignment, args.variant, output)
     print(f"wrote {output}: upload it as the Gradescope autograder (base image: Ubuntu 24.04)")
+    return 0
+
+
+def cmd_nbgrader(course: config.Course, args) -> int:
+    from .release import nbgrader_source
+    ids = args.assignments or list(course.assignments)
+    for aid in ids:
+        course.assignment(aid)
+    written, notes = nbgrader_source.write(course, ids, Path(args.course_dir))
+    print(*(f"NOTE: {note}" for note in notes), sep="\n", file=sys.stderr, end="\n" if notes else "")
+    print(f"wrote {len(written)} file(s) under {args.course_dir} (sources with solutions: keep them from students); "
+          f"there, `nbgrader generate_assignment {ids[0]}` makes the {nbgrader_source.VARIANT} student notebook")
+    return 0
+
+
+def cmd_nbgrader_export(course: config.Course, args) -> int:
+    from .report.nbgrader_export import export
+    a = course.assignment(args.assignment)
+    done = export(course, a.id, _current(course, a.id, args.out), args.db, args.course_id, args.notebook)
+    for student, why in done.skipped.items():
+        print(f"skipped {student}: {why}", file=sys.stderr)
+    print(f"wrote the grades and feedback of {len(done.students)} student(s) into {args.db} ({len(done.skipped)} skipped)")
     return 0
 
 
@@ -339,6 +362,17 @@ def main(argv=None) -> int:
     p.add_argument("--variant", default="standard")
     p.add_argument("--output", metavar="FILE")
 
+    p = sub.add_parser("nbgrader", help="write nbgrader source notebooks (with solutions) into an nbgrader course")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p.add_argument("--course-dir", required=True, metavar="DIR", help="the nbgrader course directory (outside release/)")
+
+    p = sub.add_parser("nbgrader-export", help="our grades and feedback -> nbgrader's gradebook (formgrader)")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--db", required=True, metavar="URL", help="nbgrader's database, e.g. sqlite:///course/gradebook.db")
+    p.add_argument("--course-id", default="", help="nbgrader's CourseDirectory.course_id (default: nbgrader's, empty)")
+    p.add_argument("--notebook", help="the notebook's name in nbgrader (default: the assignment's module)")
+    p.add_argument("--out", help="results folder holding gradebook.sqlite (default: out/<assignment>)")
+
     p = sub.add_parser("sandbox", help="say whether submissions can be sandboxed here")
     p.add_argument("--install", action="store_true", help="install bubblewrap with apt-get if missing, and build "
                    "the interpreter an unprivileged worker can run (root)")
@@ -353,7 +387,8 @@ def main(argv=None) -> int:
         course = config.load(args.course)
         return {"release": cmd_release, "bundle": cmd_bundle, "grade": cmd_grade, "export": cmd_export,
                 "feedback": cmd_feedback, "report": cmd_report, "gradescope": cmd_gradescope, "sandbox": cmd_sandbox,
-                "gradebook": cmd_gradebook}[args.command](course, args)
+                "gradebook": cmd_gradebook, "nbgrader": cmd_nbgrader,
+                "nbgrader-export": cmd_nbgrader_export}[args.command](course, args)
     except (config.ConfigError, IsolationError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2

@@ -7,7 +7,8 @@ code with the same argument and result conventions the grader uses.
 
 The folder's ``conftest.py`` sets ``FOLDER`` before the star-import; its
 ``assignment.json`` names the module and holds digests of the released stubs (so an
-untouched file can be told from your work).
+untouched file can be told from your work). A notebook's grade cells run the same tests on
+the notebook's own namespace (``notebook_tests``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from . import local, source
 
 FOLDER: Path = Path.cwd()          # set by the release folder's conftest.py
+NOTEBOOK = None                    # set while a notebook's grade cell runs: its namespace is the student
 
 
 def _info() -> dict:
@@ -67,9 +69,10 @@ def pytest_collection_modifyitems(config, items):
 def student(pytestconfig):
     """Your submission: ``student.op(...)`` calls function ``op`` of your module, or the
     adapter ``op`` in adapters.py, exactly as the grader does."""
-    chosen = _chosen(pytestconfig)
     name = _info()["module"]
-    if chosen.path.suffix == ".py":
+    if NOTEBOOK is not None:            # a grade cell (notebook_tests): the code the kernel holds now
+        module = NOTEBOOK
+    elif (chosen := _chosen(pytestconfig)).path.suffix == ".py":
         module = local.load_file(name, chosen.path)
     else:
         module = local.load_module(name, chosen.code, f"{chosen.path.name} (code cells)")

@@ -28,6 +28,8 @@ def markdown(command: str, source: str, variant: str | None = None) -> str:
     return "<!-- " + " ".join(_lines(command, source, variant, False)[::2]) + " -->\n"
 
 
-def notebook_cell(command: str, source: str, variant: str) -> str:
+def notebook_cell(command: str, source: str, variant: str, nbgrader_command: str | None = None) -> str:
     made, who, _ = _lines(command, source, variant, True)
-    return f"*{made.replace('GENERATED', 'Generated')}* {who}"
+    also = (f" `nbgrader generate_assignment` makes the same notebook from the nbgrader source that "
+            f"`{nbgrader_command}` writes.") if nbgrader_command else ""
+    return f"*{made.replace('GENERATED', 'Generated')}{also}* {who}"

@@ -31,6 +31,8 @@ class Cell:
     source: str
     task: str | None = None
     tags: tuple[str, ...] = ()
+    grade_id: str | None = None     # set on nbgrader grade (code) and task (markdown) cells only
+    points: float | None = None
 
 
 def parse_header(line: str, path: str = "?", lineno: int = 0) -> dict | None:

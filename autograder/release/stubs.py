@@ -6,6 +6,10 @@
 The task comes from the enclosing cell header (``# %% task=sdpa``), the name from the
 enclosing ``def`` (and its class). A SOLUTION region outside any function would raise at
 import time, so it is an error, as is one outside a task cell.
+
+Notebooks get nbgrader's own stub instead (``named=False``: ``raise NotImplementedError()``),
+so that ``nbgrader generate_assignment`` on the nbgrader source gives the same notebook; there
+the cell's ``grade_id`` names the task.
 """
 
 from __future__ import annotations
@@ -37,8 +41,11 @@ def owner(lines: list[str], index: int) -> str | None:
     return func
 
 
-def make_stub(assignment: str, path: str):
-    """A ``variants.Stub`` for files of ``assignment``."""
+NBGRADER_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")     # ClearSolutions.code_stub["python"]
+
+
+def make_stub(assignment: str, path: str, named: bool = True):
+    """A ``variants.Stub`` for files of ``assignment`` (``named=False``: nbgrader's stub)."""
     def stub(lines: list[str], index: int) -> list[str]:
         task = task_at(lines, index)
         if task is None:
@@ -47,6 +54,8 @@ def make_stub(assignment: str, path: str):
         if name is None:
             raise MarkerError(path, index + 1, "SOLUTION region outside a function would raise on import")
         pad = lines[index][: indent(lines[index])]
+        if not named:
+            return [pad + line for line in NBGRADER_STUB]
         return [f"{pad}# YOUR CODE HERE",
                 f'{pad}raise NotImplementedError("{assignment}.{task}: implement {name}")']
     return stub

@@ -24,22 +24,26 @@ from .markers import indent
 Stub = Callable[[list[str], int], list[str]]
 
 
-def render(text: str, variant: str, path: str, stub: Stub | None = None, solved: bool = False) -> str:
+def render(text: str, variant: str, path: str, stub: Stub | None = None, solved: bool = False,
+           marked: bool = False) -> str:
     """``text`` as released in ``variant``; ``stub(lines, i)`` makes the stub for the
     region opened at line ``i`` (None: stubbed regions are not allowed in this file).
     ``solved=True`` keeps every SOLUTION and SCAFFOLD region instead: what a student who
-    finished the variant would hand in."""
+    finished the variant would hand in. ``marked=True`` keeps SOLUTION regions with their
+    marker lines: an nbgrader source, whose ``ClearSolutions`` makes the stubs."""
     lines = text.splitlines()
     dropped = [False] * len(lines)
     stubs: dict[int, list[str]] = {}
     for region in markers.parse(lines, path):
         span = range(region.begin, region.end + 1)
-        dropped[region.begin] = dropped[region.end] = True
+        keep = marked and region.kind == "SOLUTION"
+        if not keep:
+            dropped[region.begin] = dropped[region.end] = True
         in_dropped_block = region.block is not None and region.block.lower() != variant
         if region.kind in markers.BLOCKS:
             removed = region.kind.lower() != variant
         else:
-            removed = not solved and (region.kind == "SOLUTION" or variant == "hardmode")
+            removed = not solved and not keep and (region.kind == "SOLUTION" or variant == "hardmode")
             if removed and not in_dropped_block:
                 if stub is None:
                     raise markers.MarkerError(path, region.begin + 1, f"{region.kind} regions are only allowed in code")

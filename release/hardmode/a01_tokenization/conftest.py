@@ -4,7 +4,8 @@
 """Lets plain `pytest` run the public tests on your work.
 
 `pytest` tests the file you changed (tokenizer.py or tokenizer.ipynb); force one with
-`pytest --source py` or `pytest --source ipynb`. The test runtime (`_harness/`) and earlier
+`pytest --source py` or `pytest --source ipynb`. The notebook's grade cells run the same
+tests on the notebook's own code (`run_public_tests`). The test runtime (`_harness/`) and earlier
 assignments' solutions (`_given/`) sit beside or above this folder.
 """
 
@@ -20,3 +21,4 @@ from _harness import pytest_local  # noqa: E402
 
 pytest_local.FOLDER = FOLDER
 from _harness.pytest_local import *  # noqa: E402,F401,F403  (the `student` fixture, the --source option)
+from _harness.notebook_tests import run_public_tests  # noqa: E402,F401  (what the notebook's grade cells call)
