@@ -58,6 +58,7 @@ class Task:
     timeout_s: float
     variants: tuple[str, ...]
     bars: dict[str, dict[str, Bar]] = field(default_factory=dict)   # name -> {profile or "*": value}
+    integration: bool = False  # its tests see the student's own code throughout (grade/oracle.py)
 
     def bars_for(self, profile: str) -> dict[str, Bar]:
         """The task's numeric bars (speed factors, memory caps, loss bands) on ``profile``."""
@@ -201,7 +202,7 @@ PROFILE = {"device": ((str,), REQUIRED), "timeout_scale": (NUMBER, 1.0), "thread
 ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
               "timeout_s": (NUMBER, None), "requires": ((list,), []), "tasks": ((dict,), REQUIRED)}
 TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
-        "variants": ((list,), None), "bars": ((dict,), {})}
+        "variants": ((list,), None), "bars": ((dict,), {}), "integration": ((bool,), False)}
 TOP = {"course": ((dict,), REQUIRED), "profiles": ((dict,), REQUIRED), "assignments": ((dict,), REQUIRED)}
 
 
@@ -254,7 +255,8 @@ def parse(data: dict, root: Path) -> Course:
                 id=tid, title=t["title"], points=float(_positive(t["points"], f"{tpath}.points", allow_zero=True)),
                 timeout_s=float(_positive(t["timeout_s"], f"{tpath}.timeout_s") or default_timeout),
                 variants=_string_list(t["variants"], f"{tpath}.variants", variants) if t["variants"] is not None else variants,
-                bars={name: _bar(value, f"{tpath}.bars.{name}", profiles) for name, value in t["bars"].items()})
+                bars={name: _bar(value, f"{tpath}.bars.{name}", profiles) for name, value in t["bars"].items()},
+                integration=t["integration"])
         if not tasks:
             raise ConfigError(f"{path}.tasks: an assignment needs at least one task")
         assignments[aid] = Assignment(aid, a["title"], a["module"], tasks,

@@ -110,6 +110,8 @@ class WorkerSubmission:
         self._deadline: float | None = None
         self._budget = default_budget_s
         self._next_id = 0
+        self._others: tuple[str, ...] = ()
+        self._answer = None
         self.starts = 0
         self.startup_s = 0.0                # time spent starting workers (not charged to tests)
         self.output = bytearray()          # last `output_limit` bytes the worker printed
@@ -144,6 +146,11 @@ class WorkerSubmission:
     def budget(self, seconds: float) -> None:
         self._budget = seconds
         self._deadline = time.monotonic() + seconds
+
+    def answer_others(self, names, answer) -> None:
+        """From now on, calls into the functions ``names`` (other tasks') are answered by
+        ``answer(name, mode, value)`` (``grade/oracle.py``); ``()`` turns that off."""
+        self._others, self._answer = tuple(names), answer
 
     def _drain(self, stream) -> None:
         try:
@@ -210,8 +217,12 @@ class WorkerSubmission:
         self._next_id += 1
         call_id = self._next_id
         try:
-            self._write(codec.pack({"kind": "call", "id": call_id, "op": op}, (args, kwargs)), deadline)
+            self._write(codec.pack({"kind": "call", "id": call_id, "op": op, "others": list(self._others)},
+                                   (args, kwargs)), deadline)
             header, value = self._read(deadline)
+            while header.get("kind") == "callback" and header.get("id") == call_id:
+                self._write(self._callback(call_id, header, value), deadline)
+                header, value = self._read(deadline)
         except _Timeout:
             self.close()
             raise StudentTimeout(f"`{op}` did not finish within this test's {self._budget:.0f} s limit "
@@ -228,6 +239,18 @@ class WorkerSubmission:
         if not header.get("ok"):
             raise student_exception(op, header.get("error") or {})
         return value
+
+    def _callback(self, call_id: int, header: dict, value) -> bytes:
+        """The answer frame to a callback; only names sent with this call are answered."""
+        reply = {"kind": "answer", "id": call_id}
+        name = header.get("name")
+        if self._answer is None or name not in self._others:
+            return codec.pack(dict(reply, ok=False, error={"type": "PermissionError",
+                                                           "message": f"no callback for {name!r} here"}))
+        try:
+            return codec.pack(dict(reply, ok=True), self._answer(name, header.get("mode"), value))
+        except Exception as exc:  # noqa: BLE001 - the reference failed on the student's arguments
+            return codec.pack(dict(reply, ok=False, error={"type": type(exc).__name__, "message": str(exc)[:2000]}))
 
     def measure(self, op: str, *args, **kwargs):
         """``(result, {"seconds", "peak_rss_mb", "base_rss_mb"})``: the call's wall time and the
