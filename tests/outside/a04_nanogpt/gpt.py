@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-from torch.nn import functional as F
-
 from attention import KVCache
+from torch.nn import functional as F
 
 
 @dataclass
