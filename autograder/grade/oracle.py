@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils import _pytree
 
-from ..harness import proxy
+from ..harness import codec, proxy
 from ..release import cells
 
 
@@ -58,6 +58,19 @@ class Oracle:
                 raise PermissionError(f"{name!r} is not a function of the reference")
             return _answer(functions[name], mode, value)
         return answer
+
+
+def answer_frame(call_id: int, header: dict, value, others: tuple[str, ...], answer) -> bytes:
+    """The frame answering a worker's callback; only names in ``others`` (sent with this call)."""
+    reply = {"kind": "answer", "id": call_id}
+    name = header.get("name")
+    if answer is None or name not in others:
+        return codec.pack(dict(reply, ok=False, error={"type": "PermissionError",
+                                                       "message": f"no callback for {name!r} here"}))
+    try:
+        return codec.pack(dict(reply, ok=True), answer(name, header.get("mode"), value))
+    except Exception as exc:  # noqa: BLE001 - the reference failed on the student's arguments
+        return codec.pack(dict(reply, ok=False, error={"type": type(exc).__name__, "message": str(exc)[:2000]}))
 
 
 def _answer(fn, mode, value) -> dict:

@@ -23,6 +23,7 @@ import threading
 import time
 
 from ..harness import codec, local
+from . import oracle
 
 
 class StudentError(Exception):
@@ -221,7 +222,7 @@ class WorkerSubmission:
                                    (args, kwargs)), deadline)
             header, value = self._read(deadline)
             while header.get("kind") == "callback" and header.get("id") == call_id:
-                self._write(self._callback(call_id, header, value), deadline)
+                self._write(oracle.answer_frame(call_id, header, value, self._others, self._answer), deadline)
                 header, value = self._read(deadline)
         except _Timeout:
             self.close()
@@ -239,18 +240,6 @@ class WorkerSubmission:
         if not header.get("ok"):
             raise student_exception(op, header.get("error") or {})
         return value
-
-    def _callback(self, call_id: int, header: dict, value) -> bytes:
-        """The answer frame to a callback; only names sent with this call are answered."""
-        reply = {"kind": "answer", "id": call_id}
-        name = header.get("name")
-        if self._answer is None or name not in self._others:
-            return codec.pack(dict(reply, ok=False, error={"type": "PermissionError",
-                                                           "message": f"no callback for {name!r} here"}))
-        try:
-            return codec.pack(dict(reply, ok=True), self._answer(name, header.get("mode"), value))
-        except Exception as exc:  # noqa: BLE001 - the reference failed on the student's arguments
-            return codec.pack(dict(reply, ok=False, error={"type": type(exc).__name__, "message": str(exc)[:2000]}))
 
     def measure(self, op: str, *args, **kwargs):
         """``(result, {"seconds", "peak_rss_mb", "base_rss_mb"})``: the call's wall time and the
