@@ -83,16 +83,16 @@ def _answer(fn, mode, value) -> dict:
     with torch.random.fork_rng(devices=[]):
         if rng is not None:
             torch.set_rng_state(rng)
-        if mode == "call":
-            return _call(fn, args, kwargs)
+        if mode == "call":                  # in the caller's grad mode: the function may train
+            with torch.set_grad_enabled(value.get("grad") is True):
+                return _call(fn, args, kwargs)
         return _vjp(fn, args, kwargs, value.get("grad_outputs"), value.get("wrt"))
 
 
 def _call(fn, args, kwargs) -> dict:
     leaves = [x for x in _pytree.tree_leaves((args, kwargs))]
     versions = [x._version if isinstance(x, torch.Tensor) else None for x in leaves]
-    with torch.no_grad():
-        result = fn(*args, **kwargs)
+    result = fn(*args, **kwargs)
     mutated = [[i, x] for i, (x, v) in enumerate(zip(leaves, versions))
                if isinstance(x, torch.Tensor) and x._version != v]
     return {"result": result, "rng": torch.get_rng_state(), "mutated": mutated}

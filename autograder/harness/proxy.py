@@ -109,7 +109,8 @@ def make(name: str, own, link: Link):
 def _forward(name, link, leaves, spec, spots):
     args, kwargs = _pytree.tree_unflatten([_detach(x) for x in leaves], spec)
     link.device = _device(leaves)
-    answer = link.ask(name, "call", {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state()})
+    answer = link.ask(name, "call", {"args": args, "kwargs": kwargs, "rng": torch.get_rng_state(),
+                                     "grad": torch.is_grad_enabled()})
     for i, value in answer.get("mutated", []):     # the reference changed an argument in place
         if i in spots and isinstance(value, torch.Tensor):
             with torch.no_grad():
