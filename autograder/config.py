@@ -59,6 +59,7 @@ class Task:
     timeout_s: float
     variants: tuple[str, ...]
     bars: dict[str, dict[str, Bar]] = field(default_factory=dict)   # name -> {profile or "*": value}
+    integration: bool = False  # its tests see the student's own code throughout (grade/oracle.py)
 
     def bars_for(self, profile: str) -> dict[str, Bar]:
         """The task's numeric bars (speed factors, memory caps, loss bands) on ``profile``."""
@@ -247,7 +248,7 @@ ASSIGNMENT = {"title": ((str,), REQUIRED), "module": ((str,), REQUIRED),
 LATE = {"due": ((datetime,), REQUIRED), "due_by_variant": ((dict,), {}), "grace_minutes": (NUMBER, 0),
         "percent_per_day": (NUMBER, 0), "max_percent": (NUMBER, 100), "zero_after_days": (NUMBER, None)}
 TASK = {"title": ((str,), REQUIRED), "points": (NUMBER, REQUIRED), "timeout_s": (NUMBER, None),
-        "variants": ((list,), None), "bars": ((dict,), {})}
+        "variants": ((list,), None), "bars": ((dict,), {}), "integration": ((bool,), False)}
 TOP = {"course": ((dict,), REQUIRED), "profiles": ((dict,), REQUIRED), "assignments": ((dict,), REQUIRED)}
 
 
@@ -300,7 +301,8 @@ def parse(data: dict, root: Path) -> Course:
                 id=tid, title=t["title"], points=float(_positive(t["points"], f"{tpath}.points", allow_zero=True)),
                 timeout_s=float(_positive(t["timeout_s"], f"{tpath}.timeout_s") or default_timeout),
                 variants=_string_list(t["variants"], f"{tpath}.variants", variants) if t["variants"] is not None else variants,
-                bars={name: _bar(value, f"{tpath}.bars.{name}", profiles) for name, value in t["bars"].items()})
+                bars={name: _bar(value, f"{tpath}.bars.{name}", profiles) for name, value in t["bars"].items()},
+                integration=t["integration"])
         if not tasks:
             raise ConfigError(f"{path}.tasks: an assignment needs at least one task")
         assignments[aid] = Assignment(aid, a["title"], a["module"], tasks,

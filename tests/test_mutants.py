@@ -53,3 +53,29 @@ def test_every_hidden_test_fails_on_some_mutant(graded, grade, course, aid):
         hidden |= {n for n, _ in outcomes(grade(aid, course.reference_dir(aid), variant)).items() if "/hidden/" in n}
     killed = {n for (a, _), doc in graded.items() if a == aid for n, o in outcomes(doc).items() if o != "passed"}
     assert not hidden - killed, f"hidden tests no mutant fails: {sorted(hidden - killed)}"
+
+
+# One mistake, one task: graded with every task, a mutant whose bug sits in a function other
+# tasks call loses points on its own task and nowhere else (the reference answers the calls
+# into other tasks' functions; autograder/grade/oracle.py).
+CROSS_TASK = [("a03_attention", "sdpa_no_scaling"),          # attention_weights, called by every attention
+              ("a03_attention", "split_heads_wrong_order"),  # split_heads, called by GroupedQueryAttention
+              ("a04_gpt", "gelu_float32_constant"),         # gelu, called by MLP, so by Block, GPT, loading
+              ("a04_gpt", "gelu_wrong_constant")]
+
+
+@pytest.mark.slow
+def test_cross_task_mutants_lose_points_on_their_own_task_only(course, grade, tmp_path):
+    cases = []
+    for aid, name in CROSS_TASK:
+        mutant = next(m for m in MUTANTS[aid] if m.name == name)
+        module = course.assignment(aid).module
+        (tmp_path / name).mkdir()
+        reference = (course.reference_dir(aid) / f"{module}.py").read_text()
+        (tmp_path / name / f"{module}.py").write_text(mutant.apply(reference))
+        cases.append((aid, mutant, tmp_path / name))
+    grade.ahead([(aid, folder, mutant.variant) for aid, mutant, folder in cases])
+    for aid, mutant, folder in cases:
+        tasks = grade(aid, folder, mutant.variant)["extra_data"]["tasks"]
+        lost = sorted(t for t, v in tasks.items() if v["score"] < v["max_score"])
+        assert lost == [mutant.task], f"{aid} {mutant.name} lost points on {lost}, not on {mutant.task} only"

@@ -15,6 +15,7 @@ MUTANTS = [
     M("gelu_float32_constant", "gelu", (("return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))",
                                          "return (0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))).float()"),),
       "dtype"),
+    M("gelu_wrong_constant", "gelu", (("(x + 0.044715 * x ** 3)", "(x + 0.0447 * x ** 3)"),)),
     # MLP
     M("mlp_dropout_before_projection", "mlp", (("return self.dropout(self.c_proj(gelu(self.c_fc(x))))",
                                                 "return self.c_proj(self.dropout(gelu(self.c_fc(x))))"),), "after c_proj"),
@@ -74,8 +75,6 @@ MUTANTS = [
     # generation
     M("top_k_drops_ties", "generation", (("logits = logits.masked_fill(logits < kth, float(\"-inf\"))",
                                           "logits = logits.masked_fill(logits <= kth, float(\"-inf\"))"),)),
-    M("top_p_llama_rule", "generation", (("drop_sorted = before >= top_p", "drop_sorted = before > top_p"),),
-      "total less than p"),
     M("top_p_drops_the_crossing_token", "generation", (("drop_sorted = before >= top_p", "drop_sorted = probs.cumsum(dim=-1) > top_p"),),
       "total less than p"),
     M("temperature_ignored", "generation", (("probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)",

@@ -8,6 +8,9 @@ Fixtures: ``student`` (the submission, through the worker), ``reference`` (the r
 solution, in-process, same calling conventions), ``reference_module``, ``seed`` and ``gen``
 (a ``torch.Generator`` seeded per test from the run's seed, drawn at grade time).
 
+While a test runs, the submission's calls into other tasks' functions are answered by the
+reference (``oracle.py``), unless its task says ``integration = true`` in grading.toml.
+
 Markers: ``task(id)`` on every test (required; the id is a grading.toml task), ``gpu``
 (needs CUDA: "not run" on a CPU runner, never passed).
 
@@ -34,7 +37,7 @@ from .. import config as course_config
 from .. import harness
 from ..harness import local
 from ..release import build
-from . import launch, scoring
+from . import launch, oracle, scoring
 from . import results as results_doc
 from .seam import StudentError, SubmissionUnloadable, WorkerSubmission
 from .submission import GRADED_CODE, SubmissionProblem, stage
@@ -92,6 +95,10 @@ class State:
         self.staged = None
         self._stage_dir = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
         self.student = self._start()
+        self.oracle = oracle.Oracle(
+            oracle.owners(self.course.reference_dir(self.assignment.id) / f"{self.assignment.module}.py"),
+            {t for t, v in self.assignment.tasks.items() if v.integration})
+        self.answers = None
 
     def _start(self):
         aid, module = self.assignment.id, self.assignment.module
@@ -293,7 +300,13 @@ class _Bars(dict):
 def _test_budget(request):
     state = request.config.stash.get(STATE, None)
     if state is not None and TASK in request.node.stash:
-        state.student.budget(state.budget_for(request.node.stash[TASK]))
+        task = request.node.stash[TASK]
+        state.student.budget(state.budget_for(task))
+        if isinstance(state.student, WorkerSubmission):      # one mistake, one task (grade/oracle.py)
+            others = state.oracle.others(task)
+            if others and state.answers is None:
+                state.answers = state.oracle.answerer(request.getfixturevalue("reference_module"))
+            state.student.answer_others(others, state.answers)
 
 
 # ----------------------------------------------------------------------------- reports

@@ -23,6 +23,7 @@ import threading
 import time
 
 from ..harness import codec, local
+from . import oracle
 
 
 class StudentError(Exception):
@@ -110,6 +111,8 @@ class WorkerSubmission:
         self._deadline: float | None = None
         self._budget = default_budget_s
         self._next_id = 0
+        self._others: tuple[str, ...] = ()
+        self._answer = None
         self.starts = 0
         self.startup_s = 0.0                # time spent starting workers (not charged to tests)
         self.output = bytearray()          # last `output_limit` bytes the worker printed
@@ -143,6 +146,11 @@ class WorkerSubmission:
     def budget(self, seconds: float) -> None:
         self._budget = seconds
         self._deadline = time.monotonic() + seconds
+
+    def answer_others(self, names, answer) -> None:
+        """From now on, calls into the functions ``names`` (other tasks') are answered by
+        ``answer(name, mode, value)`` (``grade/oracle.py``); ``()`` turns that off."""
+        self._others, self._answer = tuple(names), answer
 
     def _drain(self, stream) -> None:
         try:
@@ -208,8 +216,12 @@ class WorkerSubmission:
         self._next_id += 1
         call_id = self._next_id
         try:
-            self._write(codec.pack({"kind": "call", "id": call_id, "op": op}, (args, kwargs)), deadline)
+            self._write(codec.pack({"kind": "call", "id": call_id, "op": op, "others": list(self._others)},
+                                   (args, kwargs)), deadline)
             header, value = self._read(deadline)
+            while header.get("kind") == "callback" and header.get("id") == call_id:
+                self._write(oracle.answer_frame(call_id, header, value, self._others, self._answer), deadline)
+                header, value = self._read(deadline)
         except _Timeout:
             self.close()
             raise StudentTimeout(f"`{op}` did not finish within this test's {self._budget:.0f} s limit "

@@ -4,10 +4,13 @@ Started by the grader as ``python -I -c BOOT KIT_DIR [options]`` (see ``grade/la
 usually inside a sandbox. The protocol runs on private copies of stdin/stdout; fd 0 becomes
 /dev/null and fd 1 is pointed at stderr, so a student's ``print`` never touches the channel.
 
-    grader -> worker   {"kind": "call", "id": n, "op": name}  value = (args, kwargs)
+    grader -> worker   {"kind": "call", "id": n, "op": name, "others": [f, ...]}  value = (args, kwargs)
     worker -> grader   {"kind": "hello", "ok": bool, ...}      once, after the import
                        {"kind": "result", "id": n, "ok": true}  value = the result
                        {"kind": "result", "id": n, "ok": false, "error": {...}}
+
+``others`` names functions of other tasks than the one graded: during the call they are
+proxies whose callbacks the grader answers with the reference (``proxy.py``).
 
 Whatever this process sends is data for the grader to judge; nothing it says is trusted
 (a forged reply is no more than a wrong return value). Resource limits are applied here,
@@ -122,7 +125,7 @@ def _error_info(exc: BaseException, kind: str | None = None, short: tuple[str, .
 
 
 def serve(channel: Channel, module, adapters, device: str, short: tuple[str, ...]) -> None:
-    from . import dispatch
+    from . import dispatch, proxy
     while True:
         header, value = channel.read()
         if header is None:
@@ -130,7 +133,10 @@ def serve(channel: Channel, module, adapters, device: str, short: tuple[str, ...
         reply = {"kind": "result", "id": header.get("id")}
         try:
             args, kwargs = value
-            result = dispatch.call(module, adapters, header["op"], args, kwargs, device)
+            others = [str(n) for n in header.get("others") or ()]
+            link = proxy.Link(channel, header.get("id"), device)
+            result = dispatch.call(module, adapters, header["op"], args, kwargs, device,
+                                   around=lambda: proxy.installed(module, others, link))
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             channel.send(dict(reply, ok=False, error=_error_info(exc, short=short)))
             continue

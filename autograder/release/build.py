@@ -194,7 +194,18 @@ def grading_table(a: config.Assignment, variant: str) -> str:
     return (f"\n## Grading ({variant} variant)\n\n| task | what | points |\n| --- | --- | --- |\n{rows}\n\n"
             f"Total: {a.max_points(variant):g} points. A task's points are shared equally by its public and "
             "hidden tests; a test that crashes, times out or is not implemented scores 0 and the others are "
-            f"still graded.\n\n{harness_source.CHOICE_RULE.format(module=a.module)}\n")
+            f"still graded.\n\n{one_task_rule(tasks)}\n\n{harness_source.CHOICE_RULE.format(module=a.module)}\n")
+
+
+def one_task_rule(tasks: dict[str, config.Task]) -> str:
+    """The handout's statement of how tasks are kept apart in grading (``grade/oracle.py``)."""
+    integration = [f"`{t}`" for t, v in tasks.items() if v.integration]
+    return ("One mistake costs one task: while a task's tests run, the calls your code makes into the "
+            "functions of other tasks are answered by the reference solution (on the grader's side), so "
+            "each task is graded on its own code. This covers calls whose arguments are tensors, numbers "
+            "and lists of them; your classes, and calls that pass text or objects, are always your own. "
+            "The public tests on your machine run your code throughout."
+            + (f" Tasks graded as a whole, on your code throughout: {', '.join(integration)}." if integration else ""))
 
 
 def _render_handout(path: Path, rel: str, variant: str, cmd: str) -> str:

@@ -18,6 +18,7 @@ Leaves out: timeouts and process isolation (the grader's side of the seam owns t
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 
 import torch
@@ -47,13 +48,15 @@ def resolve(module, adapters, op: str):
     return fn, False
 
 
-def call(module, adapters, op: str, args, kwargs, device: str = "cpu"):
-    """Run operation ``op`` on ``device`` and return its (unencoded) result."""
+def call(module, adapters, op: str, args, kwargs, device: str = "cpu", around=contextlib.nullcontext):
+    """Run operation ``op`` on ``device`` and return its (unencoded) result; the call itself
+    runs inside the context ``around()`` (the operation is resolved before it)."""
     fn, is_adapter = resolve(module, adapters, op)
     args, kwargs = to_device(list(args), device), to_device(dict(kwargs), device)
     if not is_adapter:
         _check_signature(fn, op, args, kwargs)
-    result = fn(module, *args, **kwargs) if is_adapter else fn(*args, **kwargs)
+    with around():
+        result = fn(module, *args, **kwargs) if is_adapter else fn(*args, **kwargs)
     _check_device(result, torch.device(device).type, op)
     return result
 

@@ -82,11 +82,19 @@ def parameter_count(m, config: Config) -> int:
     return m.count_parameters(m.GPT(m.GPTConfig(**config)))
 
 
+def vocab_matrices(m, config: Config) -> int:
+    """How many distinct parameters of a fresh ``GPT`` have the shape ``(vocab_size, d_model)``:
+    1 when the head is tied to the token embedding."""
+    shape = (config["vocab_size"], config["d_model"])
+    return sum(1 for p in m.GPT(m.GPTConfig(**config)).parameters() if tuple(p.shape) == shape)
+
+
 def initialized_state(m, config: Config, seed: int) -> State:
-    """The state dict of a fresh ``GPT`` after ``init_weights`` with a seeded generator."""
+    """The parameters of a fresh ``GPT`` after ``init_weights`` with a seeded generator (a tied
+    head once, under the embedding's name; buffers, such as a causal-mask buffer, are not sent)."""
     model = m.GPT(m.GPTConfig(**config))
     m.init_weights(model, torch.Generator().manual_seed(seed))
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
 
 
 def model_dropout(m, config: Config, state: State, idx: Tensor, seed: int) -> list[Tensor]:
