@@ -89,7 +89,7 @@ def plain_pytest(folder):
     return proc.stdout
 
 
-@pytest.mark.parametrize("variant", ["standard", "hardmode"])
+@pytest.mark.parametrize("variant", ["standard", pytest.param("hardmode", marks=pytest.mark.slow)])
 def test_public_tests_run_in_a_copy_of_the_release_tree(course, tmp_path, variant):
     """release/ as students clone it: a04 finds the shared runtime and a03's given solution
     above its folder, and every public test fails with NotImplementedError alone."""
@@ -100,7 +100,7 @@ def test_public_tests_run_in_a_copy_of_the_release_tree(course, tmp_path, varian
     assert "passed" not in out.splitlines()[-1] and "error" not in out.splitlines()[-1]
 
 
-@pytest.mark.parametrize("variant", ["standard", "hardmode"])
+@pytest.mark.parametrize("variant", ["standard", pytest.param("hardmode", marks=pytest.mark.slow)])
 def test_a_bundle_is_one_self_contained_folder(course, tmp_path, variant):
     """`autograder bundle`: one folder, nothing else; the stubs fail every public test, and
     with the solution in place every public test passes."""

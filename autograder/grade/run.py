@@ -47,8 +47,11 @@ def pytest_argv(course: course_config.Course, aid: str, submission: Path, *, var
     and ``isolation`` (the caller's decision) are passed down so that the run does not decide
     them again."""
     public = sorted(course.handout_dir(aid).glob("test_*.py"))
-    argv = [sys.executable, "-m", "pytest", "-c", str(INI), "--rootdir", str(course.root),
-            "-p", "autograder.grade.plugin", "-p", "no:cacheprovider", "-q", "--no-header", "-rN", "--tb=short",
+    # Plugins installed on the grading machine are not loaded (hypothesis's alone cost 1.5 s
+    # a run, and none may change how a submission is graded): only pytest-timeout and ours.
+    argv = [sys.executable, "-m", "pytest", "-c", str(INI), "--rootdir", str(course.root), "--disable-plugin-autoload",
+            "-p", "pytest_timeout", "-p", "autograder.grade.plugin", "-p", "no:cacheprovider",
+            "-q", "--no-header", "-rN", "--tb=short",
             "--course-root", str(course.root), "--assignment", aid, "--variant", variant, "--profile", profile,
             "--submission", str(submission.resolve()), "--results", str(results), "--manifest", str(manifest),
             str(course.hidden_dir(aid)), *map(str, public)]

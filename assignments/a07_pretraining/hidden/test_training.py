@@ -31,11 +31,14 @@ def test_ten_step_trajectory(student, reference, reference_module, gen):
         checks.fail(f"train_step should return the loss as a float; 10 steps gave {checks.describe(losses)}")
     got = torch.tensor(losses, dtype=torch.float64)
     want = torch.tensor(want_losses, dtype=torch.float64)
-    diagnoses = []
-    for label, buggy in bugs.train_steps(reference_module):
-        with checks.patched(reference_module, train_step=buggy):
-            diagnoses.append((label, torch.tensor(reference.trajectory(cfg, state, batches, lr, wd, max_norm)[0],
-                                                  dtype=torch.float64)))
+
+    def with_mistake(buggy):         # a thunk: 10 more steps each, run only once the losses are wrong
+        def alternative():
+            with checks.patched(reference_module, train_step=buggy):
+                return torch.tensor(reference.trajectory(cfg, state, batches, lr, wd, max_norm)[0], dtype=torch.float64)
+        return alternative
+
+    diagnoses = [(label, with_mistake(buggy)) for label, buggy in bugs.train_steps(reference_module)]
     # float64: the same computation in another style agrees to ~1e-13; the nearest mistake
     # (no clipping) changes the second loss by ~1e-3.
     checks.close(got, want, what="the losses of 10 train_step calls (torch.optim.AdamW, lr 1e-2, max_norm 0.2)",
