@@ -12,8 +12,8 @@ nothing, and a task Ray reruns elsewhere after its node died (``max_retries``) s
 result, recorded once.
 
 The course ships as the Ray runtime env's working_dir (without .git, release/, results, the
-assignments' examples or the class's submissions) and the grader as one of its py_modules;
-nodes need the project's dependencies (the same image), not its checkout.
+examples or the class's submissions), the grader as a py_module; nodes need the project's
+dependencies (the same image), not its checkout.
 
 GPU routing: the driver plans the tests once per variant (a collection-only pytest run: the
 plugin's manifest says which tests are gpu-marked, and each test's time limit). When the
@@ -21,6 +21,9 @@ cluster has GPUs and grading.toml a cuda profile, the tasks holding gpu tests ar
 second Ray task (``num_gpus=1``) on that profile, the rest on the batch's, and the two documents
 merge into one (``results.merge``). A GPU node without CUDA grades its part on the batch's
 profile, so its gpu tests are "not run", never passed. ``extra_data.cluster`` names the nodes.
+
+Ray workers are reused for GPU tasks too (``max_calls=0``): they never touch CUDA (the grading
+process they start does, and exits), and the zygote takes each task's ``CUDA_VISIBLE_DEVICES``.
 
 Deadline: a part not back after the sum of its tests' time limits and two start-ups is
 cancelled (``ray.cancel(force=True)``) and its tests recorded as not run, with the reason (on
@@ -107,7 +110,7 @@ def grade_part(is_folder: bool, data: bytes, name: str, policy: str | None, aid:
             return {"error": str(exc), "log": log.read_text(encoding="utf-8") if log.is_file() else "", "node": node}
         code = dest / GRADED_CODE
         return {"document": document, "log": (dest / "grader.log").read_text(encoding="utf-8"), "node": node,
-                "code": code.read_text(encoding="utf-8") if code.is_file() else None, "note": note}
+                "code": code.read_text(encoding="utf-8") if code.is_file() else None, "profile": profile, "note": note}
 
 
 @dataclass
@@ -115,7 +118,6 @@ class _Part:
     job: _Job
     tasks: list[str] | None          # None: every task of the variant
     profile: str
-    fallback: str | None             # the profile to grade on where this one's device is missing
     rows: list[dict]                 # its planned tests
     cpus: int
     gpus: int
@@ -149,7 +151,7 @@ class Cluster:
         self.ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR,
                       runtime_env={"working_dir": str(root), "excludes": excludes,
                                    "py_modules": [str(Path(__file__).resolve().parents[1])]})
-        self.task = self.ray.remote(grade_part)
+        self.task = self.ray.remote(max_calls=0)(grade_part)
         self.gpu_profile = next((p.name for p in course.profiles.values() if p.device == "cuda"), None)
         self.deadline_s, self.plans, self.queue, self.running = deadline_s, {}, [], []
         self.lock, self.closing = threading.Lock(), False
@@ -180,14 +182,13 @@ class Cluster:
         is_folder, data = pack(path)
         args = (is_folder, self.ray.put(data), path.name, course.text, aid, variant)
         seed = secrets.randbits(31) if seed is None else seed      # one seed for both parts
-        for tasks, own, fallback in ((rest, profile, None), (on_gpu, self.gpu_profile, profile)):
-            if tasks:
-                p = course.profiles[own]
-                job.parts.append(_Part(job, tasks if on_gpu else None, own, fallback,
-                                       [r for r in rows if r["task"] in tasks], p.threads, int(p.device == "cuda")))
-        for part in job.parts:
-            part.args = (*args, part.profile, part.fallback, seed, part.tasks,
-                         sum(r["limit_s"] for r in part.rows) + course.startup_timeout_s)
+        for tasks, own, fallback in ((rest, profile, None), (on_gpu, self.gpu_profile, profile)):   # fallback: where
+            if tasks:                                                                    # its device is missing
+                p, mine = course.profiles[own], [r for r in rows if r["task"] in tasks]
+                part = _Part(job, tasks if on_gpu else None, own, mine, p.threads, int(p.device == "cuda"))
+                part.args = (*args, own, fallback, seed, part.tasks,
+                             sum(r["limit_s"] for r in mine) + course.startup_timeout_s)
+                job.parts.append(part)
         with self.lock:
             self.queue += job.parts
         return job.future
@@ -242,7 +243,7 @@ class Cluster:
                           "(past its deadline); regrade this submission")
                 job.outs[index] = {"document": run.not_run(job.course, job.aid, job.variant, part.profile,
                                                            part.tasks, part.rows, reason, now - part.started),
-                                   "log": f"[{reason}]", "node": None, "code": None}
+                                   "log": f"[{reason}]", "node": None, "code": None, "profile": part.profile}
             else:
                 continue
             self.running.remove(part)
@@ -283,7 +284,7 @@ class Cluster:
         try:
             dest.mkdir(parents=True, exist_ok=True)
             (dest / "grader.log").write_text("\n".join(
-                (f"--- tasks {', '.join(p.tasks)} (profile {p.profile}) on node {o.get('node')}\n" if p.tasks else "")
+                (f"--- tasks {', '.join(p.tasks)} (profile {o.get('profile')}) on node {o.get('node')}\n" if p.tasks else "")
                 + o["log"] for p, o in zip(job.parts, outs)), encoding="utf-8")
             if error := next((o["error"] for o in outs if "error" in o), None):
                 raise run.GraderError(error)
@@ -292,7 +293,7 @@ class Cluster:
             gpu = next((o for p, o in zip(job.parts, outs) if p.gpus), None)
             document["extra_data"]["cluster"] = {
                 "node": outs[0]["node"], "gpu_node": gpu and gpu["node"],
-                "gpu_tasks": next((p.tasks or [] for p in job.parts if p.gpus), []),
+                "gpu_tasks": next((p.tasks or [] for p in job.parts if p.gpus), []), "gpu_profile": gpu and gpu.get("profile"),
                 **({"gpu_note": gpu["note"]} if gpu and gpu.get("note") else {})}
             results_doc.write(dest / "results.json", document)
             (dest / GRADED_CODE).unlink(missing_ok=True)
