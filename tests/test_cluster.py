@@ -110,7 +110,7 @@ def test_a_task_past_its_deadline_is_cancelled_and_recorded_not_run(ray_cluster,
 
 @pytest.mark.slow
 def test_a_driver_killed_with_sigkill_resumes_without_losing_or_duplicating(ray_cluster, plain_course, tmp_path):
-    course, n = plain_course, 4
+    course, n = plain_course, 3
     klass = tmp_path / "class"
     make_class(klass, {f"student{i}": toy.GOOD + f"\nSTUDENT = {i}\n" for i in range(n)})
     out = tmp_path / "out"
