@@ -2,7 +2,7 @@
 
     autograder release [ASSIGNMENT...] [--check]
     autograder bundle ASSIGNMENT [--variant V] [--output FILE]
-    autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR] [--roster CSV]
+    autograder grade ASSIGNMENT SUBMISSION... | CLASS_DIR [--jobs N] [--variant V] [--profile P] [--out DIR] [--roster CSV] [--cluster ADDRESS|auto]
     autograder export ASSIGNMENT --csv FILE [--format full|canvas|gradescope] [--roster CSV] [--lms-column NAME] [--out DIR]
     autograder feedback ASSIGNMENT [--out DIR] [--roster CSV]
     autograder report ASSIGNMENT [--out DIR] [--threshold 0.6]
@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     p.add_argument("--regrade", action="store_true", help="grade again even if unchanged since the last grading")
     p.add_argument("--seed", type=int, help="seed for the test inputs (default: drawn at random)")
     p.add_argument("--roster", metavar="CSV", help="the class roster: each student's variant, extension and name")
+    p.add_argument("--cluster", metavar="ADDRESS", help="grade on the Ray cluster at ADDRESS (auto: the one running "
+                   "here); gpu-marked tests go to its GPU nodes (pip install 'llm-course-autograder[cluster]')")
 
     p = sub.add_parser("export", help="gradebook -> CSV, one row per student")
     p.add_argument("assignment", metavar="ASSIGNMENT")

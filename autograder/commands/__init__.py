@@ -11,12 +11,14 @@ from pathlib import Path
 from .. import config
 
 
-def pick_profile(course: config.Course, name: str) -> str:
+def pick_profile(course: config.Course, name: str, here: bool = True) -> str:
+    """The profile named, or auto's choice; its device checked unless grading is not ``here``."""
     if name != "auto":
         if name not in course.profiles:
             raise config.ConfigError(f"--profile {name!r}: grading.toml has {', '.join(course.profiles)}")
         from ..grade.launch import check_device
-        check_device(course.profiles[name])
+        if here:
+            check_device(course.profiles[name])
         return name
     import torch
     available = {"cpu": True, "cuda": torch.cuda.is_available()}

@@ -22,9 +22,9 @@ def cmd_grade(course: config.Course, args) -> int:
     missing = [p for p in args.submissions if not Path(p).exists()]
     if missing:
         raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
-    profile = pick_profile(course, args.profile)
+    profile = pick_profile(course, args.profile, here=not args.cluster)
     roster = load_roster(course, args.roster)
-    iso = launch.isolation(course.profiles[profile])
+    iso = None if args.cluster else launch.isolation(course.profiles[profile])     # a cluster decides per node
     paths = [Path(p) for p in args.submissions]
     out = out_dir(course, a.id, args.out)
     if len(paths) == 1 and batch.is_class_folder(paths[0], a.module):
@@ -36,13 +36,21 @@ def cmd_grade(course: config.Course, args) -> int:
         paths = found.paths
         if not paths:
             raise config.ConfigError(f"{args.submissions[0]} holds no submission (no folder, .zip or LMS file)")
-        print(f"grading {len(paths)} submissions from {args.submissions[0]} with {args.jobs} job(s)", file=sys.stderr)
-    print(f"isolation: {iso.describe()}; processes limit: "
-          f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
+        where = f"on the Ray cluster at {args.cluster}" if args.cluster else f"with {args.jobs} job(s)"
+        print(f"grading {len(paths)} submissions from {args.submissions[0]} {where}", file=sys.stderr)
+    if iso is None:
+        print("isolation: decided on each node of the cluster (each results.json records it)", file=sys.stderr)
+    else:
+        print(f"isolation: {iso.describe()}; processes limit: "
+              f"{iso.processes}" + (f"\nWARNING: {iso.warning}" if iso.warning else ""), file=sys.stderr)
     from ..grade.run import submission_name
     list_roster(roster, [submission_name(p) for p in paths], "graded in the --variant given")
+    executor = None
+    if args.cluster:
+        from ..grade import cluster
+        executor = cluster.Cluster(args.cluster, course, out, paths)
     result = batch.grade_class(course, a.id, paths, out, variant=args.variant, profile=profile, jobs=args.jobs,
-                               regrade=args.regrade, seed=args.seed, roster=roster, isolation=iso)
+                               regrade=args.regrade, seed=args.seed, roster=roster, isolation=iso, executor=executor)
     write_feedback(course, out, result.documents, roster)
     if len(result.documents) <= 3:
         for name, doc in result.documents.items():

@@ -1,8 +1,8 @@
 """Grade a class: many submissions, ``jobs`` at a time, resumable through the gradebook.
 
 Each submission is graded by ``run.grade`` (its own trusted pytest process and worker), on
-a pool of ``jobs`` threads; the main thread alone writes the gradebook, one transaction per
-grade. A submission whose content, tests and configuration are unchanged since it was last
+a pool of ``jobs`` threads, or on the ``executor`` given (``cluster.Cluster``: a Ray cluster);
+the main thread alone writes the gradebook, one transaction per grade. A submission whose content, tests and configuration are unchanged since it was last
 graded is skipped, so re-running a batch that was killed (even with ``kill -9``) grades
 only what is missing.
 
@@ -115,9 +115,11 @@ def is_class_folder(path: Path, module: str) -> bool:
 
 def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Path, *, variant: str, profile: str,
                 jobs: int = 1, regrade: bool = False, seed: int | None = None, progress=None,
-                roster: Roster | None = None, isolation: launch.Isolation | None = None) -> Batch:
+                roster: Roster | None = None, isolation: launch.Isolation | None = None, executor=None) -> Batch:
     """Grade ``paths``; ``variant`` is everyone's, or that of those the roster gives none.
-    ``isolation`` is decided here once for the batch unless the caller already decided it."""
+    ``isolation`` is decided here once for the batch unless the caller already decided it or
+    an ``executor`` (whose ``submit`` is called as a thread pool's, with ``run.grade``) grades
+    elsewhere."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise config.ConfigError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
@@ -135,7 +137,8 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
     if os.getuid() == 0:
             unprivileged.fence([out_dir, *(folders if len(paths) > 1 and len(folders) == 1 else ())],
                            keep=[python] if python else [])
-    isolation = isolation or launch.isolation(course.profiles[profile])     # decided once for the batch
+    if executor is None:
+        isolation = isolation or launch.isolation(course.profiles[profile])     # decided once for the batch
     book = Gradebook(out_dir / "gradebook.sqlite")
     batch = Batch()
 
@@ -166,7 +169,7 @@ def grade_class(course: config.Course, aid: str, paths: list[Path], out_dir: Pat
             else:
                 todo.append((path, student, key))
         done = batch.skipped
-        with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        with executor or concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
             futures = {pool.submit(run.grade, course, aid, path, out_dir, variant=key["variant"], profile=profile,
                                    seed=seed, isolation=isolation): (path, student, key) for path, student, key in todo}
             pending, since = set(futures), {}

@@ -140,7 +140,7 @@ def pytest_addoption(parser):
     group.addoption("--profile", default="cpu")
     group.addoption("--submission", help="the submission: a folder or a .zip")
     group.addoption("--results", help="where to write results.json")
-    group.addoption("--manifest", help="where to write the planned tests (for crash recovery)")
+    group.addoption("--manifest", help="where to write the planned tests (for crash recovery; the cluster plans from it)")
     group.addoption("--policy", help="the grading.toml text to grade under (default: the course's file)")
     group.addoption("--isolation", help="the isolation mode decided by the caller, as JSON (default: decide here)")
     group.addoption("--seed", type=int, help="seed for the inputs (default: drawn at random)")
@@ -215,7 +215,8 @@ def _planned_rows(state) -> list[dict]:
     shares = scoring.allocate({t: v.points for t, v in state.assignment.tasks.items()},
                               [(i.nodeid, i.stash[TASK]) for i in state.planned])
     return [{"nodeid": i.nodeid, "name": i.name, "task": i.stash[TASK], "public": _is_public(i, state),
-             "max_score": shares[i.nodeid]} for i in state.planned]
+             "max_score": shares[i.nodeid], "gpu": i.get_closest_marker("gpu") is not None,
+             "limit_s": i.stash[LIMIT]} for i in state.planned]
 
 
 # ----------------------------------------------------------------------------- fixtures

@@ -53,6 +53,26 @@ def build(*, assignment: str, variant: str, results: list[TestResult], tasks: di
     }
 
 
+def merge(parts: list[dict], order: list[str]) -> dict:
+    """One document from parts of one grading (the same submission and seed, disjoint tasks):
+    tests and task totals in ``order`` (grading.toml's), scores, summary and completeness
+    recomputed; everything else of ``extra_data`` is the first part's."""
+    tasks = {t: row for part in parts for t, row in part["extra_data"]["tasks"].items()}
+    tasks = {t: tasks[t] for t in order if t in tasks}
+    tests = sorted((dict(t) for part in parts for t in part["tests"]), key=lambda t: order.index(t["extra_data"]["task"]))
+    for number, test in enumerate(tests, start=1):
+        test["number"] = str(number)
+    total, max_total = round(sum(t["score"] for t in tests), 4), round(sum(t["max_score"] for t in tests), 4)
+    first = parts[0]["extra_data"]
+    review = next((p["extra_data"]["needs_review"] for p in parts if p["extra_data"].get("status") == "needs_review"), "")
+    extra = {**first, "tasks": tasks, "max_score": max_total,
+             "complete": all(t["extra_data"]["outcome"] != "not_run" for t in tests),
+             **({"status": "needs_review", "needs_review": review} if review else {})}
+    output = summary(first["assignment"], first["variant"], tasks, total, max_total)
+    return {**parts[0], "score": total, "execution_time": round(max(p["execution_time"] for p in parts), 2),
+            "output": f"NEEDS REVIEW: {review}\n\n{output}" if review else output, "tests": tests, "extra_data": extra}
+
+
 def write(path: Path, document: dict) -> None:
     """Write atomically: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

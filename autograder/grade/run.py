@@ -93,7 +93,7 @@ def grade(course: course_config.Course, aid: str, submission: Path, out_dir: Pat
             document = json.loads(results.read_text(encoding="utf-8"))
             shutil.move(results, dest / "results.json")
         elif manifest.is_file():
-            document = _not_run(course, aid, variant, profile, tasks, json.loads(manifest.read_text(encoding="utf-8")),
+            document = not_run(course, aid, variant, profile, tasks, json.loads(manifest.read_text(encoding="utf-8")),
                                 f"the grader stopped (pytest status {status}) before finishing; regrade this submission",
                                 time.time() - started)
             results_doc.write(dest / "results.json", document)
@@ -120,7 +120,7 @@ def _run_pytest(argv: list[str], cwd: Path, log: Path, timeout_s: float | None) 
         return f"{exc.stdout or ''}{exc.stderr or ''}\n[killed after {timeout_s} s]", None
 
 
-def _not_run(course, aid, variant, profile, tasks, rows, reason, seconds) -> dict:
+def not_run(course, aid, variant, profile, tasks, rows, reason, seconds) -> dict:
     """A results document in which every planned test is recorded as not run, with ``reason``."""
     tested = [TestResult(r["nodeid"], r["name"], r["task"], r["public"], "not_run", reason, 0.0, r["max_score"])
               for r in rows]

@@ -9,6 +9,9 @@ gradings (``--jobs``) need no coordination.
 Fork safety: the zygote only imports modules and never runs a tensor operation, so no
 OpenMP thread pool exists to deadlock a child (a fork after a multithreaded op can hang).
 
+Each run takes the client's ``launch.PASSED_THROUGH`` variables (``CUDA_VISIBLE_DEVICES``):
+a zygote started in one Ray GPU task serves the next, which Ray may give another GPU.
+
 Leaves out: isolation from student code, which never runs here (children start workers).
 """
 
@@ -24,6 +27,8 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+
+from .launch import PASSED_THROUGH
 
 PRELOAD = ("torch", "numpy", "safetensors.torch", "pytest", "pytest_timeout",
            "autograder.grade.plugin", "autograder.grade.checks", "autograder.grade.draw")
@@ -55,7 +60,7 @@ def serve(path: str) -> None:
 
 
 def _child(conn: socket.socket) -> None:
-    """One grading: ``{"argv", "cwd", "log"}`` in; our pid, then pytest's exit status out.
+    """One grading: ``{"argv", "cwd", "log", "env"}`` in; our pid, then pytest's exit status out.
     pytest runs in a grandchild so that its status is known however it ends (``os._exit``, a
     signal); both share a process group the client can kill."""
     try:
@@ -77,6 +82,11 @@ def _run_pytest(request: dict) -> None:
     status = 70
     try:
         os.chdir(request["cwd"])
+        for name, value in request.get("env", {}).items():     # the client's, e.g. the GPU Ray gave its task
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -107,7 +117,8 @@ class Zygote:
         conn.connect(self.path)
         reader = conn.makefile("r")
         try:
-            conn.sendall((json.dumps({"argv": argv, "cwd": cwd, "log": log}) + "\n").encode())
+            env = {name: os.environ.get(name) for name in PASSED_THROUGH}
+            conn.sendall((json.dumps({"argv": argv, "cwd": cwd, "log": log, "env": env}) + "\n").encode())
             pid = int(reader.readline())
             conn.settimeout(timeout)
             try:
