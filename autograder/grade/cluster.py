@@ -13,7 +13,8 @@ result, recorded once.
 
 The course ships as the Ray runtime env's working_dir (without .git, release/, results, the
 examples or the class's submissions), the grader as a py_module; nodes need the project's
-dependencies (the same image), not its checkout.
+dependencies (the same image), not its checkout. Ray unpacks them world-readable and keeps
+earlier batches' copies: a node grading in the unprivileged mode fences that whole folder.
 
 GPU routing: the driver plans the tests once per variant (a collection-only pytest run: the
 plugin's manifest says which tests are gpu-marked, and each test's time limit). When the
@@ -52,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from . import launch, run
+from . import launch, run, unprivileged
 from . import results as results_doc
 from .submission import GRADED_CODE
 
@@ -103,9 +104,12 @@ def grade_part(is_folder: bool, data: bytes, name: str, policy: str | None, aid:
             submission.write_bytes(data)
         dest = out / run.submission_name(submission)
         try:
+            isolation = launch.isolation(course.profiles[profile])
+            if isolation.unprivileged:      # every course and grader copy Ray keeps here, not this one only
+                unprivileged.fence([Path.cwd().parents[1]])     # .../runtime_resources/working_dir_files/<pkg>
             document = run.grade(course, aid, submission, out, variant=variant, profile=profile, seed=seed,
-                                 tasks=tasks, timeout_s=timeout_s, isolation=launch.isolation(course.profiles[profile]))
-        except (run.GraderError, launch.IsolationError) as exc:
+                                 tasks=tasks, timeout_s=timeout_s, isolation=isolation)
+        except (run.GraderError, launch.IsolationError, unprivileged.FenceError) as exc:
             log = dest / "grader.log"
             return {"error": str(exc), "log": log.read_text(encoding="utf-8") if log.is_file() else "", "node": node}
         code = dest / GRADED_CODE
