@@ -62,7 +62,7 @@ def main() -> int:
 
     def one(case):
         aid, mutant, folder, seed = case
-        doc = run.grade(course, aid, folder, work / "graded" / f"{seed}", variant=mutant.variant, profile="cpu",
+        doc = run.grade(course, aid, folder, work / "graded" / aid / f"{seed}", variant=mutant.variant, profile="cpu",
                         seed=seed, tasks=[mutant.task])
         return case, caught(doc, mutant)
 
