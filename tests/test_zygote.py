@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from autograder.grade import zygote
 
 
@@ -50,6 +52,7 @@ def test_dies_with_its_client_even_after_kill_9():
     assert not alive(pid)
 
 
+@pytest.mark.slow
 def test_a_grading_past_its_time_limit_is_killed(tmp_path):
     (tmp_path / "test_slow.py").write_text("import time\n\ndef test_sleeps():\n    time.sleep(60)\n")
     z = zygote.Zygote()
