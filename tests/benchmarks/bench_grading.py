@@ -23,7 +23,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from autograder import config  # noqa: E402
+from autograder import (
+    config,  # noqa: E402
+    harness,  # noqa: E402
+)
 from autograder.grade import launch, run  # noqa: E402
 from autograder.grade.seam import WorkerSubmission  # noqa: E402
 from autograder.grade.submission import stage  # noqa: E402
@@ -64,6 +67,9 @@ def main() -> None:
 
     torch.set_num_threads(1)
     ref_module = local.load_file("_bench_reference", ref_dir / "attention.py")
+    kit = Path(tempfile.mkdtemp(prefix="bench-kit-"))       # the adapters import the runtime as _harness
+    (kit / "_harness").symlink_to(harness.DIR)
+    sys.path.insert(0, str(kit))
     adapters = local.load_file("_bench_adapters", course.handout_dir(aid) / "adapters.py")
     in_process = local.LocalSubmission(ref_module, adapters)
     gen = torch.Generator().manual_seed(0)
