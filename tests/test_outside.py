@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 OUTSIDE = Path(__file__).resolve().parent / "outside"
-CASES = [("a04_gpt", "a04_nanogpt", variant) for variant in ("standard", "hardmode")]
+CASES = [(aid, folder, variant) for aid, folder in (("a03_attention", "a03_einsum"), ("a04_gpt", "a04_nanogpt"))
+         for variant in ("standard", "hardmode")]
 
 
 @pytest.mark.slow
