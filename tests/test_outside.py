@@ -20,3 +20,12 @@ def test_outside_implementation_gets_full_marks(grade, aid, folder, variant):
     doc = grade(aid, OUTSIDE / folder, variant)
     lost = {t["name"]: t["output"][:300] for t in doc["tests"] if t["status"] != "passed"}
     assert not lost and doc["score"] == pytest.approx(doc["extra_data"]["max_score"]), lost
+
+
+def test_given_code_in_an_outside_submission_is_the_handouts():
+    """A submission holds the handout's given cells (a10's adapters build its WordTokenizer); the
+    copy in a10_harness must be the release's, word for word, or it would test stale code."""
+    ours = (OUTSIDE / "a10_harness" / "evaluation.py").read_text()
+    release = (OUTSIDE.parent.parent / "release" / "hardmode" / "a10_evaluation" / "evaluation.py").read_text()
+    given = release[release.index("class WordTokenizer:"):release.index("# %%", release.index("class WordTokenizer:"))]
+    assert given.rstrip() in ours
