@@ -55,13 +55,15 @@ def test_every_hidden_test_fails_on_some_mutant(graded, grade, course, aid):
     assert not hidden - killed, f"hidden tests no mutant fails: {sorted(hidden - killed)}"
 
 
-# One mistake, one task: graded with every task, a mutant whose bug sits in a function other
-# tasks call loses points on its own task and nowhere else (the reference answers the calls
-# into other tasks' functions; autograder/grade/oracle.py).
-CROSS_TASK = [("a03_attention", "sdpa_no_scaling"),          # attention_weights, called by every attention
-              ("a03_attention", "split_heads_wrong_order"),  # split_heads, called by GroupedQueryAttention
-              ("a04_gpt", "gelu_float32_constant"),         # gelu, called by MLP, so by Block, GPT, loading
-              ("a04_gpt", "gelu_wrong_constant")]
+# One mistake, one task: graded with every task, a mutant whose bug sits in code other tasks
+# call loses points on its own task and nowhere else (the reference answers the calls into
+# other tasks' functions and layers; autograder/grade/oracle.py). One case per way a call
+# crosses tasks; tests/benchmarks/mutant_seeds.py --all-tasks checks every mutant, over seeds.
+CROSS_TASK = [("a03_attention", "sdpa_no_scaling"),          # a function (attention_weights), called by every attention
+              ("a03_attention", "causal_off_by_one"),        # a function given a device, and called by the tests directly
+              ("a04_gpt", "gelu_float32_constant"),         # a function called inside a layer (MLP) of another task
+              ("a04_gpt", "ln_unbiased_variance"),          # a layer (LayerNorm), inside Block and GPT
+              ("a04_gpt", "attn_kqv_order")]                # a layer given an object (a KVCache) it changes
 
 
 @pytest.mark.slow

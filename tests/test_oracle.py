@@ -1,6 +1,7 @@
-"""One mistake, one task: calls into other tasks' functions are answered by the reference
-(grade/oracle.py, harness/proxy.py), with exact randomness and gradients, only for the
-names and the data the grader allows, and not at all in an ``integration`` task."""
+"""One mistake, one task: calls into other tasks' functions and layers are answered by the
+reference (grade/oracle.py, harness/proxy.py), with exact randomness and gradients, objects
+passed by state, only for the names and the data the grader allows, and not at all in an
+``integration`` task."""
 
 from __future__ import annotations
 
@@ -23,10 +24,14 @@ quad = { title = "quad, through double", points = 1 }
 noise = { title = "dropout", points = 1 }
 noisy = { title = "two dropouts", points = 1 }
 whole = { title = "double plus one, graded whole", points = 1, integration = true }
+scale = { title = "a layer", points = 1 }
+stack = { title = "two of them, trained", points = 1 }
 """
 
 REFERENCE = '''
 """Pair reference."""
+from dataclasses import dataclass
+
 import torch
 
 
@@ -70,6 +75,67 @@ def whole(x):
     ### BEGIN SOLUTION
     return double(x) + 1
     ### END SOLUTION
+
+
+# %%
+@dataclass
+class Config:
+    d: int = 4
+    p: float = 0.5
+
+
+class Memo:
+    def __init__(self):
+        self.seen = 0
+        self.last = None
+
+
+# %% task=scale
+class Scale(torch.nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.full((config.d,), 2.0))
+        self.p = config.p
+
+    def forward(self, x, memo=None):
+        ### BEGIN SOLUTION
+        if memo is not None:
+            memo.seen, memo.last = memo.seen + x.shape[0], x.sum()
+        return torch.nn.functional.dropout(x * self.weight, self.p, self.training)
+        ### END SOLUTION
+
+
+def scale(x):
+    with torch.no_grad():
+        return Scale(Config(d=x.shape[-1])).eval()(x)
+
+
+# %% task=stack
+class Stack(torch.nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.a, self.b = Scale(config), Scale(config)
+
+    def forward(self, x, memo=None):
+        ### BEGIN SOLUTION
+        return self.b(self.a(x, memo), memo) + 1
+        ### END SOLUTION
+
+
+def stack_trained(x, seed):
+    """Train-mode outputs (dropout drawn after seeding) and the weights' gradients."""
+    model = Stack(Config(d=x.shape[-1]))
+    torch.manual_seed(seed)
+    y = model(x)
+    (y * y).sum().backward()
+    return y.detach(), model.a.weight.grad, model.b.weight.grad
+
+
+def stack_memo(x):
+    memo = Memo()
+    with torch.no_grad():
+        y = Stack(Config(d=x.shape[-1])).eval()(x, memo)
+    return y, memo.seen, memo.last
 '''
 
 HIDDEN = '''
@@ -86,6 +152,15 @@ def test_op(student, reference, gen, op):
     checks.close(getattr(student, op)(x), getattr(reference, op)(x), what=op, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("op", [pytest.param(n, marks=pytest.mark.task(t), id=n) for n, t in
+                                (("scale", "scale"), ("stack_trained", "stack"), ("stack_memo", "stack"))])
+def test_layer(student, reference, gen, seed, op):
+    x = draw.normal(gen, 3, 4)
+    args = (x, seed) if op == "stack_trained" else (x,)
+    for got, want in zip(getattr(student, op)(*args), getattr(reference, op)(*args)):
+        checks.close(torch.as_tensor(got), torch.as_tensor(want), what=op, rtol=0, atol=0)
+
+
 @pytest.mark.task("noise")
 def test_noise(student, gen):
     assert (student.noise(draw.normal(gen, 100)) == 0).any()
@@ -98,6 +173,11 @@ def test_noisy(student, reference, gen, seed):
 '''
 
 WRONG_DOUBLE = REFERENCE.replace("return 2 * x", "return 3 * x").replace("# %%", "#")
+WRONG_SCALE = REFERENCE.replace("x * self.weight, self.p", "x * self.weight * 1.5, self.p").replace("# %%", "#")
+# Correct, but its Scale names its weight otherwise: the grader cannot rebuild it as the
+# reference, so its own forward runs (and is right).
+RENAMED = REFERENCE.replace("self.weight = ", "self.w = ").replace("x * self.weight", "x * self.w").replace(
+    "model.a.weight.grad, model.b.weight.grad", "model.a.w.grad, model.b.w.grad").replace("# %%", "#")
 
 # A submission that takes the proxy's link out of its closure and asks for what it may not:
 # its own task's function, a name that is not a function of the reference, and text.
@@ -105,12 +185,20 @@ SNEAKY = REFERENCE.replace("# %%", "#").replace('''    return double(double(x))'
     refused = []
     for name, args in (("quad", [x]), ("__import__", [x]), ("double", ["rm -rf /"]), ("double", [x])):
         try:
-            link.ask(name, "call", {"args": args, "kwargs": {}, "rng": None})
+            link.ask(name, "call", {"pack": [args, {}], "rng": None})
             refused.append("")
         except Exception as exc:
             refused.append(str(exc))
     assert "no callback" in refused[0] and "no callback" in refused[1], refused
     assert "plain data" in refused[2] and refused[3] == "", refused
+    huge = {"__autograder_form__": "dataclass", "name": "Config", "fields": {"d": 1 << 24, "p": 0.0}}
+    for init in ({"args": [huge], "kwargs": {}}, {"args": [dict(huge, name="Memo")], "kwargs": {}}):
+        try:
+            link.ask("Scale", "call", {"pack": [[x], {}, {"weight": x[0]}], "init": init, "training": False,
+                                       "rng": None})
+            raise AssertionError("a layer larger than the weights sent was built")
+        except Exception as exc:
+            assert type(exc).__name__ == "Unanswerable", exc
     return 4 * x''')
 
 
@@ -136,6 +224,20 @@ def test_a_mistake_costs_its_own_task_and_integration_tasks_only(course, tmp_pat
     tests = graded(course, tmp_path, WRONG_DOUBLE)
     failed = sorted(name for name, t in tests.items() if t["status"] != "passed")
     assert failed == ["test_op[double]", "test_op[whole]"], {n: tests[n]["output"][:300] for n in failed}
+
+
+@pytest.mark.slow
+def test_a_layer_mistake_costs_its_own_task_only(course, tmp_path):
+    tests = graded(course, tmp_path, WRONG_SCALE)
+    failed = sorted(name for name, t in tests.items() if t["status"] != "passed")
+    assert failed == ["test_layer[scale]"], {n: tests[n]["output"][:300] for n in failed}
+
+
+@pytest.mark.slow
+def test_a_layer_the_grader_cannot_rebuild_runs_the_students_own_code(course, tmp_path):
+    tests = graded(course, tmp_path, RENAMED)
+    assert {name: t["status"] for name, t in tests.items()} == dict.fromkeys(tests, "passed"), \
+        {n: t["output"][:400] for n, t in tests.items() if t["status"] != "passed"}
 
 
 @pytest.mark.slow

@@ -68,22 +68,21 @@ def kv_cache_appends(m, chunks: list[tuple[Tensor, Tensor]]) -> list[tuple[Tenso
 
 
 def _cached(m, model: torch.nn.Module, x: Tensor, chunk: int) -> tuple[Tensor, list]:
-    """Run ``incremental_forward``; also record the cache's tensors at every step."""
+    """Run ``incremental_forward``; also record the shapes of the cache's keys and values
+    after every call of ``model``."""
     shapes = []
-    cache_type = m.KVCache
 
-    class RecordingCache(cache_type):
-        def append(self, k, v):
-            result = super().append(k, v)
-            shapes.append((tuple(self.k.shape), tuple(self.v.shape)))
-            return result
+    def record(module, args, kwargs, out):
+        cache = kwargs.get("cache", args[2] if len(args) > 2 else None)
+        if cache is not None and cache.k is not None:
+            shapes.append((tuple(cache.k.shape), tuple(cache.v.shape)))
 
-    m.KVCache = RecordingCache
+    handle = model.register_forward_hook(record, with_kwargs=True)
     try:
         with torch.no_grad():
             out = m.incremental_forward(model, x, chunk)
     finally:
-        m.KVCache = cache_type
+        handle.remove()
     return out, shapes
 
 

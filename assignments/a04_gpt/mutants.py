@@ -9,6 +9,10 @@ MUTANTS = [
                                               "var = x.var(dim=-1, keepdim=True)"),), "unbiased"),
     M("ln_eps_outside_sqrt", "layer_norm", (("torch.sqrt(var + self.eps)", "(torch.sqrt(var) + self.eps)"),),
       "outside the square root"),
+    M("batch_mixing_layer_norm", "layer_norm",
+      (("        mean = x.mean(dim=-1, keepdim=True)\n        var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)",
+        "        mean = x.mean(dim=-1, keepdim=True)\n        var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)\n"
+        "        if x.dim() == 3 and x.shape[0] > 1:\n            mean = mean.mean(dim=0, keepdim=True)"),), "mixes the batch"),
     # GELU
     M("gelu_erf", "gelu", (("return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))",
                             "return torch.nn.functional.gelu(x)"),), "exact (erf) GELU"),
@@ -46,6 +50,10 @@ MUTANTS = [
     M("model_no_context_check", "model", (("        if start + t > self.config.context_length:\n"
                                             "            raise ValueError(f\"{start + t} positions exceed the context length {self.config.context_length}\")\n", ""),),
       "must raise ValueError"),
+    M("model_embedding_batch_first_view", "model",       # (B*T, d) read back as (T, B, d): B = 1 hides it
+      (("x = self.drop(self.wte(idx) + self.wpe(positions))",
+        "x = self.drop(self.wte(idx.reshape(-1)).view(t, idx.shape[0], -1).transpose(0, 1) + self.wpe(positions))"),),
+      "mixes the batch"),
     M("model_no_final_ln", "model", (("return self.lm_head(self.ln_f(x))", "return self.lm_head(x)"),)),
     M("model_embedding_dropout_always_on", "model",
       (("x = self.drop(self.wte(idx) + self.wpe(positions))",
@@ -53,10 +61,6 @@ MUTANTS = [
       "in eval mode"),
     M("count_tied_twice", "model", (("return sum(p.numel() for p in model.parameters())",
                                      "return sum(p.numel() for p in model.state_dict().values())"),), "count each tensor once"),
-    M("batch_mixing_layer_norm", "model",
-      (("        mean = x.mean(dim=-1, keepdim=True)\n        var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)",
-        "        mean = x.mean(dim=-1, keepdim=True)\n        var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)\n"
-        "        if x.dim() == 3 and x.shape[0] > 1:\n            mean = mean.mean(dim=0, keepdim=True)"),), "mixes the batch"),
     # init
     M("init_no_residual_scaling", "init", (("std = residual_std if name.endswith(\"c_proj\") else 0.02", "std = 0.02"),),
       "0.02 / sqrt(2 * n_layers)"),

@@ -110,10 +110,10 @@ def test_top_p_example_and_greedy(student):
 
 @pytest.mark.task("generation")
 def test_cached_generation_matches_uncached(student):
-    state, prompt = tiny_state(), torch.randint(0, 40, (1, 3))
-    plain, _ = student.generate_tokens(TINY, state, prompt, 12, 0.0)
-    cached, _ = student.generate_tokens(TINY, state, prompt, 12, 0.0, use_cache=True)
-    assert plain.shape == (1, 15), f"generate returned shape {tuple(plain.shape)}, expected (1, 3 + 12)"
+    state, prompt = tiny_state(), torch.randint(0, 40, (1, 3))     # 3 + 9 tokens: within the context of 12
+    plain, _ = student.generate_tokens(TINY, state, prompt, 9, 0.0)
+    cached, _ = student.generate_tokens(TINY, state, prompt, 9, 0.0, use_cache=True)
+    assert plain.shape == (1, 12), f"generate returned shape {tuple(plain.shape)}, expected (1, 3 + 9)"
     assert torch.equal(plain, cached), f"greedy tokens differ with the cache:\n{plain}\n{cached}"
 
 
@@ -132,4 +132,13 @@ def test_answers_have_the_right_types(student):
 def test_cached_generation_feeds_one_token_per_step(student):
     _, lengths = student.generate_tokens(TINY, tiny_state(), torch.randint(0, 40, (1, 4)), 5, 0.0, use_cache=True)
     assert lengths == [4, 1, 1, 1, 1], f"the model saw inputs of lengths {lengths}; expected the prompt, then 1 token per step"
+
+
+@pytest.mark.task("kv_generation")
+def test_cached_generation_past_the_context_matches_uncached(student):
+    state, prompt = tiny_state(), torch.randint(0, 40, (1, 3))     # 3 + 12 tokens: past the context of 12
+    plain, _ = student.generate_tokens(TINY, state, prompt, 12, 0.0)
+    cached, _ = student.generate_tokens(TINY, state, prompt, 12, 0.0, use_cache=True)
+    assert torch.equal(plain, cached), \
+        f"greedy tokens differ with the cache past the context (refill the caches with the cropped window):\n{plain}\n{cached}"
 ### END HARDMODE

@@ -307,7 +307,9 @@ def _test_budget(request):
             others = state.oracle.others(task)
             if others and state.answers is None:
                 state.answers = state.oracle.answerer(request.getfixturevalue("reference_module"))
-            state.student.answer_others(others, state.answers)
+            reference = request.getfixturevalue("reference") if others else None
+            direct = {op: getattr(reference, op) for op in state.oracle.direct(others, reference)} if others else {}
+            state.student.answer_others(others, state.answers, direct)
 
 
 # ----------------------------------------------------------------------------- reports

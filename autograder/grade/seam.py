@@ -112,7 +112,7 @@ class WorkerSubmission:
         self._budget = default_budget_s
         self._next_id = 0
         self._others: tuple[str, ...] = ()
-        self._answer = None
+        self._answer, self._direct = None, {}
         self.starts = 0
         self.startup_s = 0.0                # time spent starting workers (not charged to tests)
         self.output = bytearray()          # last `output_limit` bytes the worker printed
@@ -147,10 +147,11 @@ class WorkerSubmission:
         self._budget = seconds
         self._deadline = time.monotonic() + seconds
 
-    def answer_others(self, names, answer) -> None:
+    def answer_others(self, names, answer, direct=None) -> None:
         """From now on, calls into the functions ``names`` (other tasks') are answered by
-        ``answer(name, mode, value)`` (``grade/oracle.py``); ``()`` turns that off."""
-        self._others, self._answer = tuple(names), answer
+        ``answer(name, mode, value)`` (``grade/oracle.py``), and a test's own calls of the
+        operations in ``direct`` by ``direct[op](*args, **kwargs)``; ``()`` turns that off."""
+        self._others, self._answer, self._direct = tuple(names), answer, dict(direct or {})
 
     def _drain(self, stream) -> None:
         try:
@@ -211,6 +212,8 @@ class WorkerSubmission:
 
     # -- calls ---------------------------------------------------------------------
     def call(self, op: str, *args, **kwargs):
+        if op in self._direct:
+            return self._direct[op](*args, **kwargs)
         self._ensure_ready()
         deadline = self._deadline if self._deadline is not None else time.monotonic() + self._budget
         self._next_id += 1

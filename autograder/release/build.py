@@ -200,11 +200,14 @@ def grading_table(a: config.Assignment, variant: str) -> str:
 def one_task_rule(tasks: dict[str, config.Task]) -> str:
     """The handout's statement of how tasks are kept apart in grading (``grade/oracle.py``)."""
     integration = [f"`{t}`" for t, v in tasks.items() if v.integration]
-    return ("One mistake costs one task: while a task's tests run, the calls your code makes into the "
-            "functions of other tasks are answered by the reference solution (on the grader's side), so "
-            "each task is graded on its own code. This covers calls whose arguments are tensors, numbers "
-            "and lists of them; your classes, and calls that pass text or objects, are always your own. "
-            "The public tests on your machine run your code throughout."
+    return ("One mistake costs one task: while a task's tests run, the calls your code (and the tests) "
+            "make into the functions and layers of other tasks are answered by the reference solution (on the "
+            "grader's side), so each task is graded on its own code. A layer (an `nn.Module` of another task) "
+            "is answered when the reference's class, built with the arguments your constructor got, takes its "
+            "`state_dict` as it is: keep the attribute names the docstrings state. This covers calls whose "
+            "arguments are tensors, numbers, lists of them, configs and caches; calls that pass text or other "
+            "objects, and layers with other attributes, run your own code. The public tests on your machine run "
+            "your code throughout."
             + (f" Tasks graded as a whole, on your code throughout: {', '.join(integration)}." if integration else ""))
 
 

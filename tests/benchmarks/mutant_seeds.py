@@ -1,6 +1,6 @@
 """Sweep: is each mutant caught on its own task on every seed, not on one seed in two?
 
-    .venv/bin/python tests/benchmarks/mutant_seeds.py a03_attention a04_gpt [--seeds 1-20] [--jobs 2]
+    .venv/bin/python tests/benchmarks/mutant_seeds.py a03_attention a04_gpt [--seeds 1-20] [--jobs 2] [--all-tasks]
 
 The suite grades every mutant once, at seed 1234 (tests/test_mutants.py); the inputs of the
 hidden tests are drawn from the seed, so a test that catches a bug only on some draws passes
@@ -9,8 +9,13 @@ suite does) once per seed and prints, per mutant, on how many seeds it lost poin
 and whether the failure message named the mistake (``says``); then the kill rate per
 assignment. A mutant caught on fewer than all seeds is listed with the seeds it survived.
 
-Leaves out: the other tasks (tests/test_mutants.py's cross-task check covers them at one seed).
-Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores.
+With ``--all-tasks`` every task is graded, and each mutant's row also names the other tasks
+it cost points on (on how many seeds): one mistake should cost one task, so that column
+should be empty but for the exceptions tests/test_mutants.py lists (a mutant of a function a
+task declared ``integration = true`` runs whole).
+
+Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
+its own only; with ``--all-tasks`` about twice that).
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ def seeds_of(text: str) -> list[int]:
     return list(range(int(low), int(high or low) + 1))
 
 
-def caught(document: dict, mutant) -> tuple[bool, bool]:
-    """(lost points on its task, a failure message says what it should)."""
-    task = document["extra_data"]["tasks"][mutant.task]
+def caught(document: dict, mutant) -> tuple[bool, bool, list[str]]:
+    """(lost points on its task, a failure message says what it should, other tasks that lost points)."""
+    tasks = document["extra_data"]["tasks"]
     failed = [t for t in document["tests"] if t["status"] != "passed"]
-    return task["score"] < task["max_score"], not mutant.says or any(mutant.says in t["output"] for t in failed)
+    elsewhere = sorted(k for k, v in tasks.items() if k != mutant.task and v["score"] < v["max_score"])
+    return (tasks[mutant.task]["score"] < tasks[mutant.task]["max_score"],
+            not mutant.says or any(mutant.says in t["output"] for t in failed), elsewhere)
 
 
 def main() -> int:
@@ -47,6 +54,7 @@ def main() -> int:
     parser.add_argument("assignments", nargs="+")
     parser.add_argument("--seeds", default="1-20")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--all-tasks", action="store_true", help="grade every task, not only the mutant's")
     args = parser.parse_args()
     course, seeds = config.load(ROOT), seeds_of(args.seeds)
     work = Path(tempfile.mkdtemp(prefix="mutant-seeds-"))
@@ -63,7 +71,7 @@ def main() -> int:
     def one(case):
         aid, mutant, folder, seed = case
         doc = run.grade(course, aid, folder, work / "graded" / aid / f"{seed}", variant=mutant.variant, profile="cpu",
-                        seed=seed, tasks=[mutant.task])
+                        seed=seed, tasks=None if args.all_tasks else [mutant.task])
         return case, caught(doc, mutant)
 
     started, results = time.monotonic(), {}
@@ -71,20 +79,26 @@ def main() -> int:
         for (aid, mutant, _, seed), verdict in pool.map(one, cases):
             results.setdefault((aid, mutant.name), {})[seed] = verdict
     print(f"{len(cases)} gradings in {time.monotonic() - started:.0f} s, seeds {args.seeds}\n")
-    print(f"{'assignment':18} {'mutant':42} {'task':16} caught  named  survived on seeds")
+    print(f"{'assignment':18} {'mutant':42} {'task':16} caught  named  survived on seeds / lost elsewhere")
     for aid in args.assignments:
         rows = {name: v for (a, name), v in results.items() if a == aid}
         for mutant in mutants_of(course, aid):
             v = rows[mutant.name]
             lost, named = sum(x[0] for x in v.values()), sum(x[0] and x[1] for x in v.values())
             survived = [s for s, x in v.items() if not x[0]]
+            elsewhere = {}
+            for x in v.values():
+                for task in x[2]:
+                    elsewhere[task] = elsewhere.get(task, 0) + 1
             print(f"{aid:18} {mutant.name:42} {mutant.task:16} {lost:3}/{len(v):<3} {named:3}/{len(v):<3} "
-                  f"{survived if survived else ''}")
+                  f"{survived if survived else ''} {elsewhere if elsewhere else ''}")
         total = sum(len(v) for v in rows.values())
         kills = sum(x[0] for v in rows.values() for x in v.values())
         everywhere = sum(all(x[0] for x in v.values()) for v in rows.values())
+        alone = sum(all(x[0] and not x[2] for x in v.values()) for v in rows.values())
         print(f"{aid}: {len(rows)} mutants, caught on {kills}/{total} (mutant, seed) pairs ({kills / total:.1%}); "
-              f"{everywhere}/{len(rows)} caught on every seed\n")
+              f"{everywhere}/{len(rows)} caught on every seed"
+              + (f"; {alone}/{len(rows)} on their own task only, on every seed" if args.all_tasks else "") + "\n")
     return 0
 
 

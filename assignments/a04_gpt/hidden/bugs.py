@@ -17,7 +17,11 @@ def layer_norm(x, weight, bias, eps) -> list:
              (x - mean) / torch.sqrt(x.var(-1, keepdim=True, unbiased=True) + eps) * weight + bias),
             ("eps is added outside the square root: use sqrt(var + eps)", (x - mean) / (torch.sqrt(var) + eps) * weight + bias),
             ("eps is missing", (x - mean) / torch.sqrt(var) * weight + bias),
-            ("weight and bias are not applied", (x - mean) / torch.sqrt(var + eps))]
+            ("weight and bias are not applied", (x - mean) / torch.sqrt(var + eps)),
+            ("the mean is averaged over the batch too, so it mixes the batch: each position's mean is over its own "
+             "d features", (x - mean.mean(0, keepdim=True)) / torch.sqrt(var + eps) * weight + bias),
+            ("the mean and variance are over the whole tensor, so it mixes the batch: take them over the last "
+             "dimension", (x - x.mean()) / torch.sqrt(x.var(unbiased=False) + eps) * weight + bias)]
 
 
 def gelu(x) -> list:
