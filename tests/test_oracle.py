@@ -26,6 +26,7 @@ noisy = { title = "two dropouts", points = 1 }
 whole = { title = "double plus one, graded whole", points = 1, integration = true }
 scale = { title = "a layer", points = 1 }
 stack = { title = "two of them, trained", points = 1 }
+tally = { title = "an object the layers are given", points = 1 }
 """
 
 REFERENCE = '''
@@ -89,6 +90,9 @@ class Memo:
         self.seen = 0
         self.last = None
 
+    def note(self, x):
+        self.seen, self.last = self.seen + x.shape[0], x.sum()
+
 
 # %% task=scale
 class Scale(torch.nn.Module):
@@ -100,7 +104,7 @@ class Scale(torch.nn.Module):
     def forward(self, x, memo=None):
         ### BEGIN SOLUTION
         if memo is not None:
-            memo.seen, memo.last = memo.seen + x.shape[0], x.sum()
+            memo.note(x)
         return torch.nn.functional.dropout(x * self.weight, self.p, self.training)
         ### END SOLUTION
 
@@ -136,6 +140,24 @@ def stack_memo(x):
     with torch.no_grad():
         y = Stack(Config(d=x.shape[-1])).eval()(x, memo)
     return y, memo.seen, memo.last
+
+
+# %% task=tally
+class Tally:
+    def __init__(self):
+        self.rows = 0
+
+    def note(self, x):
+        ### BEGIN SOLUTION
+        self.rows += x.shape[0]
+        ### END SOLUTION
+
+
+def tally_stack(x):
+    tally = Tally()
+    with torch.no_grad():
+        y = Stack(Config(d=x.shape[-1])).eval()(x, tally)
+    return y, tally.rows
 '''
 
 HIDDEN = '''
@@ -153,7 +175,8 @@ def test_op(student, reference, gen, op):
 
 
 @pytest.mark.parametrize("op", [pytest.param(n, marks=pytest.mark.task(t), id=n) for n, t in
-                                (("scale", "scale"), ("stack_trained", "stack"), ("stack_memo", "stack"))])
+                                (("scale", "scale"), ("stack_trained", "stack"), ("stack_memo", "stack"),
+                                 ("tally_stack", "tally"))])
 def test_layer(student, reference, gen, seed, op):
     x = draw.normal(gen, 3, 4)
     args = (x, seed) if op == "stack_trained" else (x,)
@@ -174,6 +197,9 @@ def test_noisy(student, reference, gen, seed):
 
 WRONG_DOUBLE = REFERENCE.replace("return 2 * x", "return 3 * x").replace("# %%", "#")
 WRONG_SCALE = REFERENCE.replace("x * self.weight, self.p", "x * self.weight * 1.5, self.p").replace("# %%", "#")
+# Its Tally (an object the reference's Stack is given while tally is graded) counts wrong:
+# the reference calls the student's own Tally.note, in the worker.
+WRONG_TALLY = REFERENCE.replace("self.rows += x.shape[0]", "self.rows += x.shape[1]").replace("# %%", "#")
 # Correct, but its Scale names its weight otherwise: the grader cannot rebuild it as the
 # reference, so its own forward runs (and is right).
 RENAMED = REFERENCE.replace("self.weight = ", "self.w = ").replace("x * self.weight", "x * self.w").replace(
@@ -228,9 +254,10 @@ def test_a_mistake_costs_its_own_task_and_integration_tasks_only(course, tmp_pat
 
 @pytest.mark.slow
 def test_a_layer_mistake_costs_its_own_task_only(course, tmp_path):
-    tests = graded(course, tmp_path, WRONG_SCALE)
-    failed = sorted(name for name, t in tests.items() if t["status"] != "passed")
-    assert failed == ["test_layer[scale]"], {n: tests[n]["output"][:300] for n in failed}
+    for text, lost in ((WRONG_SCALE, "test_layer[scale]"), (WRONG_TALLY, "test_layer[tally_stack]")):
+        tests = graded(course, tmp_path / lost, text)
+        failed = sorted(name for name, t in tests.items() if t["status"] != "passed")
+        assert failed == [lost], {n: tests[n]["output"][:300] for n in failed}
 
 
 @pytest.mark.slow

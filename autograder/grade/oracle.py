@@ -8,11 +8,12 @@ the answerer runs the reference of that name on the data sent.
 
 Only the names sent with the current call are answered (``seam.py`` checks), only plain
 functions and ``nn.Module`` classes defined in the reference module are ever run, and only
-on plain data (``harness.proxy.plain``: no text, no objects, no huge integers), so a
+on plain data and its forms (``harness/forms.py``: no text, no huge integers), so a
 submission can make this process run nothing but the reference's own computations. A layer
-is rebuilt from its constructor's arguments (a dataclass only by the name of one the
-reference defines) and run with the student's ``state_dict``; one whose size, parameter
-names or shapes do not match what was sent is "unanswerable" and the student's code runs.
+is rebuilt from its constructor's arguments and run with the student's ``state_dict``
+(``rebuild.py``); one whose size, parameter names or shapes do not match what was sent is
+"unanswerable" and the student's code runs. An object of the graded task stays in the
+worker, and what the reference does with it is asked of the worker (``remote``).
 A task with ``integration = true`` in grading.toml sees the student's code throughout.
 
 Leaves out: the worker side of the protocol (``harness/proxy.py``).
@@ -21,18 +22,15 @@ Leaves out: the worker side of the protocol (``harness/proxy.py``).
 from __future__ import annotations
 
 import ast
-import dataclasses
 import inspect
-import sys
 from pathlib import Path
 
 import torch
 from torch.utils import _pytree
 
-from ..harness import codec, proxy
+from ..harness import codec, forms, proxy
 from ..release import cells
-
-BUILT_CACHE = 32           # reference layers kept built, per grading
+from . import rebuild
 
 
 def owners(path: Path) -> dict[str, str]:
@@ -56,6 +54,10 @@ class Oracle:
             return ()
         return tuple(sorted(name for name, owner in self.owned.items() if owner != task))
 
+    def mine(self, task: str) -> tuple[str, ...]:
+        """The names ``task`` owns: an object of one of its classes stays in the worker."""
+        return tuple(sorted(name for name, owner in self.owned.items() if owner == task))
+
     def direct(self, others, reference) -> list[str]:
         """The operations among ``others`` that a test calls directly and the reference answers
         (``student.causal_mask(6)`` in a test of another task): the functions of the reference
@@ -70,22 +72,25 @@ class Oracle:
         layers = {cls.__name__: cls for cls in proxy.layers(module, self.owned)}
         built: dict = {}
 
-        def answer(name: str, mode, value):
+        def answer(name: str, mode, value, remote=None):
+            """The reference's answer; ``remote(request)`` asks the worker about the graded
+            task's own objects (``rebuild.Stub``)."""
             if not isinstance(value, dict) or mode not in ("call", "vjp"):
                 raise TypeError("a callback carries a dict of plain data")
             if name in functions:
                 pack = _pack(value, 2)
-                return _answer(lambda args, kwargs: functions[name](*args, **kwargs), pack, mode, value, module)
+                return _answer(lambda args, kwargs: functions[name](*args, **kwargs), pack, mode, value, module, remote)
             if name in layers:
                 pack = _pack(value, 3)
-                layer, keys = _layer(module, layers[name], value, pack[2], built)
+                layer, keys = rebuild.layer(module, layers[name], value, pack[2], built)
                 return _answer(lambda args, kwargs, state: torch.func.functional_call(
-                    layer, {k: state[k] for k in keys}, tuple(args), kwargs, strict=False), pack, mode, value, module)
+                    layer, {k: state[k] for k in keys}, tuple(args), kwargs, strict=False),
+                    pack, mode, value, module, remote)
             raise PermissionError(f"{name!r} is not a function or layer of the reference")
         return answer
 
 
-def answer_frame(call_id: int, header: dict, value, others: tuple[str, ...], answer) -> bytes:
+def answer_frame(call_id: int, header: dict, value, others: tuple[str, ...], answer, remote=None) -> bytes:
     """The frame answering a worker's callback; only names in ``others`` (sent with this call)."""
     reply = {"kind": "answer", "id": call_id}
     name = header.get("name")
@@ -93,7 +98,7 @@ def answer_frame(call_id: int, header: dict, value, others: tuple[str, ...], ans
         return codec.pack(dict(reply, ok=False, error={"type": "PermissionError",
                                                        "message": f"no callback for {name!r} here"}))
     try:
-        return codec.pack(dict(reply, ok=True), answer(name, header.get("mode"), value))
+        return codec.pack(dict(reply, ok=True), answer(name, header.get("mode"), value, remote))
     except Exception as exc:  # noqa: BLE001 - the reference failed on the student's arguments
         return codec.pack(dict(reply, ok=False, error={"type": type(exc).__name__, "message": str(exc)[:2000]}))
 
@@ -101,111 +106,17 @@ def answer_frame(call_id: int, header: dict, value, others: tuple[str, ...], ans
 def _pack(value, size: int) -> tuple:
     """``(args, kwargs)`` of a function's call, ``(args, kwargs, state)`` of a layer's."""
     pack = value.get("pack")
-    if not isinstance(pack, (list, tuple)) or len(pack) != size or not proxy.plain(list(pack)) or \
+    if not isinstance(pack, (list, tuple)) or len(pack) != size or not forms.plain(list(pack)) or \
             not isinstance(pack[0], (list, tuple)) or not isinstance(pack[1], dict) or \
             (size == 3 and not (isinstance(pack[2], dict) and all(isinstance(t, torch.Tensor) for t in pack[2].values()))):
         raise TypeError("a callback carries plain data only (tensors, numbers, bools, None)")
     return tuple(pack)
 
 
-def _layer(module, cls, value, state: dict, built: dict):
-    """The reference layer ``cls`` built from the constructor arguments sent, and the names of
-    its distinct weights, checked against the ``state`` sent. Where the reference ties weights
-    (a GPT's head to its token embedding) it reads the first name, as it would its own."""
-    init, training = value.get("init"), value.get("training")
-    if not isinstance(init, dict) or set(init) != {"args", "kwargs"} or not isinstance(training, bool):
-        raise TypeError("a layer's callback carries its constructor's arguments and its training flag")
-    sent = sum(t.numel() for t in state.values())
-    if not proxy.plain(init):
-        raise TypeError("a layer's constructor arguments are plain data")
-    rebuilt = _rebuild(init, module, max(sent, 1 << 16), [])
-    args, kwargs = rebuilt["args"], rebuilt["kwargs"]
-    if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
-        raise TypeError("a layer's constructor arguments are a list and a dict")
-    key = (cls.__name__, codec.pack({}, init))
-    layer = built.get(key)
-    if layer is None:
-        try:
-            with torch.device("meta"):              # its size first, allocating nothing
-                probe = cls(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - arguments the reference does not take
-            raise proxy.Unanswerable(f"the reference {cls.__name__} does not take these arguments: {exc}") from None
-        if sum(t.numel() for t in (*probe.parameters(), *probe.buffers())) > sent + (1 << 20):
-            raise proxy.Unanswerable(f"the reference {cls.__name__} would be larger than the weights sent")
-        with torch.random.fork_rng(devices=[]):
-            layer = cls(*args, **kwargs)
-        if len(built) >= BUILT_CACHE:
-            built.clear()
-        built[key] = layer
-    layer.train(training)
-    expected, first = layer.state_dict(keep_vars=True), {}
-    if set(expected) != set(state) or any(tuple(state[k].shape) != tuple(v.shape) for k, v in expected.items()):
-        raise proxy.Unanswerable(f"the weights of your {cls.__name__} are not named and shaped as the reference's")
-    for k, v in expected.items():    # a weight the reference ties is read under its first name only
-        first.setdefault(id(v), k)
-    return layer, list(first.values())
-
-
-def _rebuild(value, module, bound: int, objects: list):
-    """Arguments from their plain form (``proxy.to_forms``): a device as the CPU, a dtype by
-    name, a dataclass by the name of one ``module`` defines; an object by the name of a plain class the course's reference code
-    defines and ``module`` uses, built around the attributes sent (appended to ``objects``);
-    integers no larger than ``bound``."""
-    if proxy.is_form(value) and value[proxy.FORM] == "device":
-        return torch.device("cpu")                  # the answer moves to the caller's device
-    if proxy.is_form(value) and value[proxy.FORM] == "dtype":
-        if not isinstance(dtype := getattr(torch, value["name"], None), torch.dtype):
-            raise TypeError(f"no dtype {value['name']!r}")
-        return dtype
-    if proxy.is_form(value):
-        cls = getattr(module, value["name"], None)
-        fields = _rebuild(value["fields"], module, bound, objects)
-        if value[proxy.FORM] == "dataclass":
-            if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__):
-                raise proxy.Unanswerable(f"the reference defines no dataclass {value['name']!r}")
-            try:
-                return cls(**fields)
-            except TypeError as exc:
-                raise proxy.Unanswerable(str(exc)) from None
-        return _object(cls, fields, module, objects)
-    if value is None or isinstance(value, (bool, float)):
-        return value
-    if isinstance(value, int):
-        if abs(value) > bound:
-            raise proxy.Unanswerable(f"an integer argument ({value}) larger than the weights sent")
-        return value
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, (list, tuple)):
-        return type(value)(_rebuild(v, module, bound, objects) for v in value)
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _rebuild(v, module, bound, objects) for k, v in value.items()}
-    raise TypeError("arguments are plain data (tensors, numbers, bools, None)")
-
-
-def _object(cls, fields: dict, module, objects: list):
-    """An instance of the reference's plain class ``cls`` holding ``fields``, if a fresh one
-    (``cls()``) has attributes of the same names."""
-    home = sys.modules.get(getattr(cls, "__module__", ""), None)
-    ours = Path(getattr(home, "__file__", "") or "/").resolve().parent.parent == Path(module.__file__).resolve().parent.parent
-    if not (isinstance(cls, type) and not issubclass(cls, torch.nn.Module) and ours):
-        raise proxy.Unanswerable("the reference's code defines no such class")
-    try:
-        with torch.random.fork_rng(devices=[]):
-            fresh = cls()
-    except Exception as exc:  # noqa: BLE001 - one that needs arguments cannot be rebuilt from its state
-        raise proxy.Unanswerable(f"cannot rebuild a {cls.__name__}: {exc}") from None
-    if set(vars(fresh)) != set(fields):
-        raise proxy.Unanswerable(f"your {cls.__name__} has other attributes than the reference's")
-    obj = cls.__new__(cls)
-    vars(obj).update(fields)
-    objects.append(obj)
-    return obj
-
-
-def _answer(run, pack: tuple, mode: str, value: dict, module) -> dict:
+def _answer(run, pack: tuple, mode: str, value: dict, module, remote) -> dict:
     """Run ``run`` on ``pack`` rebuilt: the result, the generator's state after it, the tensors
-    it changed in place and the objects' new state; or, for "vjp", the gradients."""
+    it changed in place and the objects' new state; or, for "vjp", the gradients (never with
+    a remote object: a second forward would run the student's methods again)."""
     rng, objects = value.get("rng"), []
     with torch.random.fork_rng(devices=[]):
         if rng is not None:
@@ -214,18 +125,18 @@ def _answer(run, pack: tuple, mode: str, value: dict, module) -> dict:
             with torch.set_grad_enabled(value.get("grad") is True):
                 leaves = _pytree.tree_leaves(pack)
                 versions = [x._version if isinstance(x, torch.Tensor) else None for x in leaves]
-                result = run(*_rebuild(pack, module, proxy.MAX_INT, objects))
+                result = run(*rebuild.arguments(pack, module, forms.MAX_INT, objects, remote))
                 mutated = [[i, x] for i, (x, v) in enumerate(zip(leaves, versions))
                            if isinstance(x, torch.Tensor) and x._version != v]
                 return {"result": result, "rng": torch.get_rng_state(), "mutated": mutated,
                         "objects": [dict(vars(o)) for o in objects]}
-        return _vjp(lambda *p: run(*_rebuild(p, module, proxy.MAX_INT, [])), pack,
+        return _vjp(lambda *p: run(*rebuild.arguments(p, module, forms.MAX_INT, [])), pack,
                     value.get("grad_outputs"), value.get("wrt"))
 
 
 def _vjp(run, pack, grad_outputs, wrt) -> dict:
     leaves, spec = _pytree.tree_flatten(pack)
-    if not isinstance(grad_outputs, list) or not isinstance(wrt, list) or not proxy.plain(grad_outputs) or \
+    if not isinstance(grad_outputs, list) or not isinstance(wrt, list) or not forms.plain(grad_outputs) or \
             not all(isinstance(i, int) and 0 <= i < len(leaves) and isinstance(leaves[i], torch.Tensor)
                     and leaves[i].is_floating_point() for i in wrt):
         raise TypeError("a gradient callback names floating-point tensor arguments by position")

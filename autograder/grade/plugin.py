@@ -309,7 +309,7 @@ def _test_budget(request):
                 state.answers = state.oracle.answerer(request.getfixturevalue("reference_module"))
             reference = request.getfixturevalue("reference") if others else None
             direct = {op: getattr(reference, op) for op in state.oracle.direct(others, reference)} if others else {}
-            state.student.answer_others(others, state.answers, direct)
+            state.student.answer_others(others, state.answers, direct, state.oracle.mine(task) if others else ())
 
 
 # ----------------------------------------------------------------------------- reports

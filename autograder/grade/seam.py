@@ -112,7 +112,7 @@ class WorkerSubmission:
         self._budget = default_budget_s
         self._next_id = 0
         self._others: tuple[str, ...] = ()
-        self._answer, self._direct = None, {}
+        self._answer, self._direct, self._mine = None, {}, ()
         self.starts = 0
         self.startup_s = 0.0                # time spent starting workers (not charged to tests)
         self.output = bytearray()          # last `output_limit` bytes the worker printed
@@ -147,11 +147,13 @@ class WorkerSubmission:
         self._budget = seconds
         self._deadline = time.monotonic() + seconds
 
-    def answer_others(self, names, answer, direct=None) -> None:
+    def answer_others(self, names, answer, direct=None, mine=()) -> None:
         """From now on, calls into the functions ``names`` (other tasks') are answered by
         ``answer(name, mode, value)`` (``grade/oracle.py``), and a test's own calls of the
-        operations in ``direct`` by ``direct[op](*args, **kwargs)``; ``()`` turns that off."""
+        operations in ``direct`` by ``direct[op](*args, **kwargs)``; ``()`` turns that off.
+        ``mine`` names the graded task's own classes: their objects stay in the worker."""
         self._others, self._answer, self._direct = tuple(names), answer, dict(direct or {})
+        self._mine = tuple(mine)
 
     def _drain(self, stream) -> None:
         try:
@@ -219,11 +221,17 @@ class WorkerSubmission:
         self._next_id += 1
         call_id = self._next_id
         try:
-            self._write(codec.pack({"kind": "call", "id": call_id, "op": op, "others": list(self._others)},
+            self._write(codec.pack({"kind": "call", "id": call_id, "op": op, "others": list(self._others),
+                                    "mine": list(self._mine)},
                                    (args, kwargs)), deadline)
             header, value = self._read(deadline)
             while header.get("kind") == "callback" and header.get("id") == call_id:
-                self._write(oracle.answer_frame(call_id, header, value, self._others, self._answer), deadline)
+                failed = []
+                frame = oracle.answer_frame(call_id, header, value, self._others, self._answer,
+                                            lambda request: self._ask_remote(call_id, request, deadline, failed))
+                if failed:                      # the worker timed out, died or garbled while asked
+                    raise failed[0]
+                self._write(frame, deadline)
                 header, value = self._read(deadline)
         except _Timeout:
             self.close()
@@ -240,6 +248,23 @@ class WorkerSubmission:
             raise StudentCrash(f"`{op}`: the worker broke the protocol (something wrote to the grader's channel)")
         if not header.get("ok"):
             raise student_exception(op, header.get("error") or {})
+        return value
+
+    def _ask_remote(self, call_id: int, request: dict, deadline: float, failed: list):
+        """While answering a callback: what the student's object (of the graded task) says
+        to ``request`` (``rebuild.Stub``), run by the worker on the student's own code."""
+        try:
+            self._write(codec.pack({"kind": "remote", "id": call_id}, request), deadline)
+            header, value = self._read(deadline)
+        except (_Timeout, _Closed, codec.CodecError) as exc:
+            failed.append(exc)
+            raise RuntimeError("the worker did not answer") from None
+        if header.get("kind") != "remote_result" or header.get("id") != call_id:
+            failed.append(_Closed())
+            raise RuntimeError("the worker broke the protocol")
+        if not header.get("ok"):
+            error = header.get("error") or {}
+            raise RuntimeError(f"your code raised {error.get('type')}: {error.get('message')}")
         return value
 
     def measure(self, op: str, *args, **kwargs):

@@ -5,17 +5,20 @@ For the length of one operation call, the worker replaces the named top-level fu
 the student's module with proxies, and the ``forward`` of the named ``nn.Module`` classes.
 A proxy sends ``(name, args, kwargs)`` back over the channel as a callback; the grader
 (``grade/oracle.py``) runs the reference of that name and replies with the result. The
-reference never enters this process. Arguments must be plain data (tensors, numbers, bools,
-None, and lists, tuples and dicts of those: no text, no objects, no huge integers); a call
-with anything else runs the student's own code.
+reference never enters this process. Arguments must be plain data or forms of it
+(``forms.py``: tensors, numbers, configs, caches; no text, no huge integers); a call with
+anything else runs the student's own code.
 
 A layer's call also sends what the grader needs to rebuild it: the arguments its
-constructor got (recorded while the proxies were in place; a dataclass of the module, such
-as a config, travels as its name and fields, ``to_forms``) and its ``state_dict``. The grader builds the
-reference class with those arguments and runs it with the student's weights
-(``torch.func.functional_call``). A layer it cannot rebuild that way (other parameter names,
-shapes, a constructor given objects) is answered "unanswerable", and the student's own
-``forward`` runs.
+constructor got (recorded while the proxies were in place) and its ``state_dict``. The
+grader builds the reference class with those arguments and runs it with the student's
+weights (``torch.func.functional_call``). A layer it cannot rebuild that way (other
+parameter names or shapes) is answered "unanswerable", and the student's own ``forward``
+runs.
+
+An object of the graded task's own class (its ``KVCache``) stays here: while the grader
+answers, it may ask about it (``remote`` frames), and ``Link.serve`` runs the student's own
+method on it. Other objects travel by state and are written back (``forms.py``).
 
 Randomness stays exact: the proxy sends torch's CPU generator state and adopts the state the
 reference left, so dropout draws what the reference would have drawn in this process.
@@ -25,32 +28,29 @@ reference's vector-Jacobian product (the grader recomputes the forward from the 
 generator state).
 
     worker -> grader   {"kind": "callback", "id": n, "name": f, "mode": "call" | "vjp"}
+    grader -> worker   {"kind": "remote", "id": n}  value = {"op": "len" | "getattr" | "call", ...}
+    worker -> grader   {"kind": "remote_result", "id": n, "ok": bool}
     grader -> worker   {"kind": "answer", "id": n, "ok": bool, "error"?: {...}}
 
-Objects travel by state: a ``KVCache`` argument goes as its class's name and its
-attributes; the grader rebuilds the reference's class of that name around them, and the
-state it has after the call is written back into the student's object.
-
 Leaves out: methods other than ``forward`` (a ``KVCache.append`` of another task still runs
-the student's code), gradients through an object's state, arguments that a function mutates
-through attributes (``p.grad``), the CUDA generator, double backward.
+the student's code), gradients through an object's state or a remote object, arguments
+that a function mutates through attributes (``p.grad``), the CUDA generator, double
+backward.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import dataclasses
 import threading
 import types
 
 import torch
 from torch.utils import _pytree
 
-MAX_INT = 1 << 24          # larger integers (sizes of a trusted-side allocation) are not answered
-FORM = "__autograder_form__"
-KINDS = ("dataclass", "object", "device", "dtype")
-INIT = "_autograder_init"  # where a proxied layer keeps the plain form of its constructor's arguments
+from .forms import Forms, plain
+
+INIT = "_autograder_init"  # where a proxied layer keeps the form of its constructor's arguments
 
 
 class CallbackRefused(RuntimeError):
@@ -61,82 +61,28 @@ class Unanswerable(Exception):
     """The grader cannot rebuild this layer as the reference: the student's own code runs."""
 
 
-def plain(value, depth: int = 0) -> bool:
-    """True for what the grader answers: tensors, numbers, bools, None, containers of them,
-    and the forms ``to_forms`` gives dataclasses and objects."""
-    if depth > 16:
-        return False
-    if value is None or isinstance(value, (bool, float)):
-        return True
-    if isinstance(value, int):
-        return abs(value) <= MAX_INT
-    if isinstance(value, torch.Tensor):
-        # a parameter, or a leaf holding a .grad, may be read through its attributes (clipping)
-        return type(value) is torch.Tensor and value.layout == torch.strided and not value.is_complex() \
-            and not (value.is_leaf and value.grad is not None)
-    if isinstance(value, (list, tuple)):
-        return type(value) in (list, tuple) and all(plain(v, depth + 1) for v in value)
-    if is_form(value):
-        return plain(value["fields"], depth + 1)
-    if isinstance(value, dict):
-        return type(value) is dict and all(isinstance(k, str) and plain(v, depth + 1) for k, v in value.items())
-    return False
-
-
-def is_form(value) -> bool:
-    """A dataclass or an object in the form ``to_forms`` gives it."""
-    return type(value) is dict and set(value) == {FORM, "name", "fields"} and value[FORM] in KINDS \
-        and isinstance(value["name"], str) and len(value["name"]) <= 100 and type(value["fields"]) is dict
-
-
-def to_forms(value, module_name: str, objects: list, depth: int = 0):
-    """``value`` with each dataclass defined in the student's module as
-    ``{FORM: "dataclass", "name", "fields"}`` and each other object of a plain class (a
-    ``KVCache``) as ``{FORM: "object", "name", "fields": vars(obj)}``; the objects are appended
-    to ``objects``, so that the state the grader sends back can be written into them. A
-    ``torch.device`` or ``torch.dtype`` goes by name (the grader computes on its CPU)."""
-    if depth > 16:
-        return value
-    if isinstance(value, (torch.device, torch.dtype)):
-        kind = "device" if isinstance(value, torch.device) else "dtype"
-        return {FORM: kind, "name": str(value).removeprefix("torch."), "fields": {}}
-    if type(value) in (list, tuple):
-        return type(value)(to_forms(v, module_name, objects, depth + 1) for v in value)
-    if type(value) is dict:
-        return {k: to_forms(v, module_name, objects, depth + 1) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and type(value).__module__ == module_name:
-        return {FORM: "dataclass", "name": type(value).__name__,
-                "fields": {f.name: to_forms(getattr(value, f.name), module_name, objects, depth + 1)
-                           for f in dataclasses.fields(value)}}
-    if type(getattr(value, "__dict__", None)) is dict and not callable(value) and not isinstance(value, type) \
-            and type(value).__module__.partition(".")[0] not in ("builtins", "torch", "numpy"):
-        objects.append(value)
-        return {FORM: "object", "name": type(value).__name__,
-                "fields": {k: to_forms(v, module_name, objects, depth + 1) for k, v in vars(value).items()}}
-    return value
-
-
-def write_back(objects: list, states) -> None:
-    """Give the student's objects the state the reference left in its copies of them."""
-    if isinstance(states, list) and len(states) == len(objects):
-        for obj, state in zip(objects, states):
-            if type(state) is dict:
-                vars(obj).clear()
-                vars(obj).update(state)
-
-
 class Link:
-    """Callbacks to the grader during one operation call ``call_id``."""
+    """Callbacks to the grader during one operation call ``call_id``, on ``module`` (the
+    student's), while the names ``others`` are other tasks' and ``mine`` the graded task's."""
 
-    def __init__(self, channel, call_id, device: str):
+    def __init__(self, channel, call_id, device: str, module_name: str = "", others=(), mine=()):
         self.channel, self.call_id, self.device = channel, call_id, device
-        self.lock = threading.Lock()
+        self.module_name, self.others, self.mine = module_name, tuple(others), tuple(mine)
+        self.lock = threading.RLock()
+        self.remotes: list = []           # the graded task's objects the grader may ask about
+        self.serving = False              # running student code for the grader: no callbacks
+
+    def forms(self) -> Forms:
+        return Forms(self.module_name, self.mine, self.remotes)
 
     def ask(self, name: str, mode: str, payload: dict):
         from .dispatch import to_device
         with self.lock:
             self.channel.send({"kind": "callback", "id": self.call_id, "name": name, "mode": mode}, payload)
             header, value = self.channel.read()
+            while header is not None and header.get("kind") == "remote" and header.get("id") == self.call_id:
+                self.channel.send(*self.serve(value))
+                header, value = self.channel.read()
         if header is None:
             raise SystemExit(0)                   # the grader is gone
         if header.get("kind") != "answer" or header.get("id") != self.call_id:
@@ -153,61 +99,94 @@ class Link:
             torch.set_rng_state(value["rng"])
         return to_device(value, self.device)
 
+    def serve(self, request) -> tuple[dict, object]:
+        """Run the grader's read or method call on one of ``remotes``, with the student's code."""
+        from .dispatch import to_device
+        reply = {"kind": "remote_result", "id": self.call_id}
+        try:
+            ident, op, name = request.get("id"), request.get("op"), request.get("name")
+            if not (type(ident) is int and 0 <= ident < len(self.remotes)) or \
+                    (op != "len" and not (isinstance(name, str) and not name.startswith("_"))):
+                raise CallbackRefused("the grader asked for what it may not")
+            obj, self.serving = self.remotes[ident], True
+            if op == "len":
+                value = len(obj)
+            elif op == "getattr":
+                attr = getattr(obj, name)
+                value = {"method": True} if callable(attr) else {"value": attr}
+            elif op == "call" and isinstance(request.get("args"), list) and isinstance(request.get("kwargs"), dict):
+                args, kwargs = to_device((request["args"], request["kwargs"]), self.device)
+                value = getattr(obj, name)(*args, **kwargs)
+            else:
+                raise CallbackRefused(f"no remote operation {op!r}")
+            if not plain(value):
+                raise TypeError(f"your {type(obj).__name__}.{name or '__len__'} gave back something other than "
+                                "tensors and numbers")
+            return dict(reply, ok=True), value
+        except Exception as exc:  # noqa: BLE001 - student code may raise anything
+            return dict(reply, ok=False, error={"type": type(exc).__name__, "message": str(exc)[:2000]}), None
+        finally:
+            self.serving = False
 
-def make(name: str, own, link: Link, module_name: str):
+
+def make(name: str, own, link: Link):
     """The proxy standing in for the student's function ``own`` of another task."""
 
     def proxy(*args, **kwargs):
-        objects = []
-        pack = to_forms((list(args), kwargs), module_name, objects)
-        if not plain(pack):
+        forms = link.forms()
+        pack = forms((list(args), kwargs))
+        if link.serving or not plain(pack):
             return own(*args, **kwargs)
-        return _remote(name, link, pack, {}, objects, lambda: own(*args, **kwargs))
+        return _remote(name, link, pack, {}, forms, lambda: own(*args, **kwargs))
 
     proxy.__name__ = proxy.__qualname__ = name
     proxy.__wrapped__ = own
     return proxy
 
 
-def make_layer(cls, link: Link, module_name: str):
+def make_layer(cls, link: Link):
     """``(__init__, forward)`` standing in for those of the student's layer ``cls`` of another task."""
     own_init, own_forward = cls.__init__, cls.forward
 
     def __init__(self, *args, **kwargs):
         own_init(self, *args, **kwargs)
-        if type(self) is cls and plain(form := to_forms({"args": list(args), "kwargs": kwargs}, module_name, [])):
+        forms = link.forms()
+        if type(self) is cls and plain(form := forms({"args": list(args), "kwargs": kwargs})) and not forms.remote_sent:
             self.__dict__[INIT] = form
 
     def forward(self, *args, **kwargs):
-        init, objects = self.__dict__.get(INIT) if type(self) is cls else None, []
+        init, forms = self.__dict__.get(INIT) if type(self) is cls else None, link.forms()
         state = dict(self.state_dict(keep_vars=True)) if init is not None else {}
-        pack = to_forms((list(args), kwargs), module_name, objects)
-        if init is None or not plain(pack) or not plain({k: v.detach() for k, v in state.items()}):
+        pack = forms((list(args), kwargs))
+        if init is None or link.serving or not plain(pack) or not plain({k: v.detach() for k, v in state.items()}):
             return own_forward(self, *args, **kwargs)
-        return _remote(cls.__name__, link, pack + (state,), {"init": init, "training": self.training}, objects,
+        return _remote(cls.__name__, link, pack + (state,), {"init": init, "training": self.training}, forms,
                        lambda: own_forward(self, *args, **kwargs))
 
     forward.__wrapped__ = own_forward
     return __init__, forward
 
 
-def _remote(name, link, pack, extra, objects, own):
+def _remote(name, link, pack, extra, forms: Forms, own):
     """The reference's answer for ``pack`` (the call's arguments), differentiable when any
     tensor in it requires grad; ``own()`` when the grader cannot answer."""
     leaves, spec = _pytree.tree_flatten(pack)
     spots = [i for i, x in enumerate(leaves) if isinstance(x, torch.Tensor)]
+    grad = torch.is_grad_enabled() and any(leaves[i].requires_grad for i in spots)
+    if grad and forms.remote_sent:        # a backward would run the student's methods again
+        return own()
     rng = torch.get_rng_state()
     try:
-        out = _forward(name, link, leaves, spec, spots, dict(extra, rng=rng), objects)
+        out = _forward(name, link, leaves, spec, spots, dict(extra, rng=rng), forms)
     except Unanswerable:
         torch.set_rng_state(rng)
         return own()
-    if torch.is_grad_enabled() and any(leaves[i].requires_grad for i in spots):
+    if grad:
         out = _Remote.apply(name, link, leaves, spec, spots, dict(extra, rng=rng), out, *(leaves[i] for i in spots))
     return out
 
 
-def _forward(name, link, leaves, spec, spots, extra, objects=()):
+def _forward(name, link, leaves, spec, spots, extra, forms: Forms):
     pack = _pytree.tree_unflatten([_detach(x) for x in leaves], spec)
     link.device = next((str(x.device) for x in leaves if isinstance(x, torch.Tensor)), "cpu")
     answer = link.ask(name, "call", dict(extra, pack=pack, grad=torch.is_grad_enabled()))
@@ -215,7 +194,7 @@ def _forward(name, link, leaves, spec, spots, extra, objects=()):
         if i in spots and isinstance(value, torch.Tensor):
             with torch.no_grad():
                 leaves[i].copy_(value)
-    write_back(list(objects), answer.get("objects"))
+    forms.write_back(answer.get("objects"))
     out = answer.get("result")
     return tuple(out) if isinstance(out, list) else out
 
@@ -262,9 +241,9 @@ def installed(module, names, link: Link):
     patched = {cls: {k: vars(cls)[k] for k in ("__init__", "forward") if k in vars(cls)}
                for cls in layers(module, names)}
     for n, own in saved.items():
-        namespace[n] = make(n, own, link, module.__name__)
+        namespace[n] = make(n, own, link)
     for cls in patched:
-        cls.__init__, cls.forward = make_layer(cls, link, module.__name__)
+        cls.__init__, cls.forward = make_layer(cls, link)
     try:
         yield
     finally:

@@ -4,13 +4,15 @@ Started by the grader as ``python -I -c BOOT KIT_DIR [options]`` (see ``grade/la
 usually inside a sandbox. The protocol runs on private copies of stdin/stdout; fd 0 becomes
 /dev/null and fd 1 is pointed at stderr, so a student's ``print`` never touches the channel.
 
-    grader -> worker   {"kind": "call", "id": n, "op": name, "others": [f, ...]}  value = (args, kwargs)
+    grader -> worker   {"kind": "call", "id": n, "op": name, "others": [f, ...], "mine": [c, ...]}
+                       value = (args, kwargs)
     worker -> grader   {"kind": "hello", "ok": bool, ...}      once, after the import
                        {"kind": "result", "id": n, "ok": true}  value = the result
                        {"kind": "result", "id": n, "ok": false, "error": {...}}
 
-``others`` names functions of other tasks than the one graded: during the call they are
-proxies whose callbacks the grader answers with the reference (``proxy.py``).
+``others`` names the functions and layers of other tasks than the one graded: during the
+call they are proxies whose callbacks the grader answers with the reference (``proxy.py``);
+``mine`` names the graded task's classes, whose objects stay here when such a call gets one.
 
 Whatever this process sends is data for the grader to judge; nothing it says is trusted
 (a forged reply is no more than a wrong return value). Resource limits are applied here,
@@ -134,7 +136,8 @@ def serve(channel: Channel, module, adapters, device: str, short: tuple[str, ...
         try:
             args, kwargs = value
             others = [str(n) for n in header.get("others") or ()]
-            link = proxy.Link(channel, header.get("id"), device)
+            link = proxy.Link(channel, header.get("id"), device, module.__name__, others,
+                              [str(n) for n in header.get("mine") or ()])
             result = dispatch.call(module, adapters, header["op"], args, kwargs, device,
                                    around=lambda: proxy.installed(module, others, link))
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
