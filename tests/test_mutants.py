@@ -66,6 +66,28 @@ CROSS_TASK = [("a03_attention", "sdpa_no_scaling"),          # a function (atten
               ("a04_gpt", "attn_kqv_order")]                # a layer given an object (a KVCache) it changes
 
 
+# The listed exceptions: a mistake in task T may also cost these tasks, for the reason given.
+# A task with `integration = true` in grading.toml sees the student's code throughout and may
+# always lose points for another task's mistake (say_also_costs).
+ALSO_COSTS = {
+    ("a01_tokenization", "encode_decode"): (
+        {"stream_save", "tiktoken", "visualize"},
+        "the tokenizer's methods stay the student's own: its state is text and bytes (vocabulary, merges, "
+        "specials, pattern), which never reach the grader, since text or bytes could name a file the trusted "
+        "side would read; streaming, cl100k and the visualizer all encode with the student's encode"),
+    ("a01_tokenization", "pair_merge"): (
+        {"encode_decode", "stream_save", "tiktoken", "visualize"},
+        "encode merges bytes pieces (merge(parts, pair, pair[0] + pair[1])), and bytes are never sent to the "
+        "grader, so merge runs as the student wrote it wherever the tokenizer encodes"),
+}
+
+
+def allowed_elsewhere(course, aid: str, task: str) -> set[str]:
+    """The tasks other than ``task`` a mistake in ``task`` may also cost (see ALSO_COSTS)."""
+    integration = {t for t, v in course.assignment(aid).tasks.items() if v.integration}
+    return (integration | ALSO_COSTS.get((aid, task), (set(), ""))[0]) - {task}
+
+
 @pytest.mark.slow
 def test_cross_task_mutants_lose_points_on_their_own_task_only(course, grade, tmp_path):
     cases = []

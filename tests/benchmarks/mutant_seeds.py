@@ -10,9 +10,10 @@ and whether the failure message named the mistake (``says``); then the kill rate
 assignment. A mutant caught on fewer than all seeds is listed with the seeds it survived.
 
 With ``--all-tasks`` every task is graded, and each mutant's row also names the other tasks
-it cost points on (on how many seeds): one mistake should cost one task, so that column
-should be empty but for the exceptions tests/test_mutants.py lists (a mutant of a function a
-task declared ``integration = true`` runs whole).
+it cost points on (on how many seeds), those it may cost starred: one mistake should cost
+one task, so the unstarred ones should be none. The allowed ones are tests/test_mutants.py's
+listed exceptions (``ALSO_COSTS``) and the tasks marked ``integration = true``, which see the
+student's code throughout.
 
 Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
 its own only; with ``--all-tasks`` about twice that).
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from autograder import config  # noqa: E402
 from autograder.grade import run  # noqa: E402
 from tests.conftest import mutants_of  # noqa: E402
+from tests.test_mutants import allowed_elsewhere  # noqa: E402
 
 
 def seeds_of(text: str) -> list[int]:
@@ -82,23 +84,27 @@ def main() -> int:
     print(f"{'assignment':18} {'mutant':42} {'task':16} caught  named  survived on seeds / lost elsewhere")
     for aid in args.assignments:
         rows = {name: v for (a, name), v in results.items() if a == aid}
+        task_of = {m.name: m.task for m in mutants_of(course, aid)}
         for mutant in mutants_of(course, aid):
             v = rows[mutant.name]
             lost, named = sum(x[0] for x in v.values()), sum(x[0] and x[1] for x in v.values())
             survived = [s for s, x in v.items() if not x[0]]
-            elsewhere = {}
+            elsewhere, allowed = {}, allowed_elsewhere(course, aid, mutant.task)
             for x in v.values():
                 for task in x[2]:
-                    elsewhere[task] = elsewhere.get(task, 0) + 1
+                    key = f"{task}*" if task in allowed else task
+                    elsewhere[key] = elsewhere.get(key, 0) + 1
             print(f"{aid:18} {mutant.name:42} {mutant.task:16} {lost:3}/{len(v):<3} {named:3}/{len(v):<3} "
                   f"{survived if survived else ''} {elsewhere if elsewhere else ''}")
         total = sum(len(v) for v in rows.values())
         kills = sum(x[0] for v in rows.values() for x in v.values())
         everywhere = sum(all(x[0] for x in v.values()) for v in rows.values())
-        alone = sum(all(x[0] and not x[2] for x in v.values()) for v in rows.values())
+        alone = sum(all(x[0] and not set(x[2]) - allowed_elsewhere(course, aid, task_of[name]) for x in v.values())
+                    for name, v in rows.items())
         print(f"{aid}: {len(rows)} mutants, caught on {kills}/{total} (mutant, seed) pairs ({kills / total:.1%}); "
               f"{everywhere}/{len(rows)} caught on every seed"
-              + (f"; {alone}/{len(rows)} on their own task only, on every seed" if args.all_tasks else "") + "\n")
+              + (f"; {alone}/{len(rows)} on their own task only (listed exceptions aside), on every seed"
+                 if args.all_tasks else "") + "\n")
     return 0
 
 
