@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 OUTSIDE = Path(__file__).resolve().parent / "outside"
-CASES = [(aid, folder, variant) for aid, folder in (("a03_attention", "a03_einsum"), ("a04_gpt", "a04_nanogpt"),
-                                                ("a10_evaluation", "a10_harness"))
+CASES = [(aid, folder, variant) for aid, folder in (("a01_tokenization", "a01_minbpe"), ("a03_attention", "a03_einsum"),
+                                                ("a04_gpt", "a04_nanogpt"), ("a10_evaluation", "a10_harness"))
          for variant in ("standard", "hardmode")]
 
 

@@ -93,8 +93,8 @@ class Link:
                 raise Unanswerable(error.get("message", ""))
             base = getattr(builtins, str(error.get("type")), None)
             cls = base if isinstance(base, type) and issubclass(base, Exception) else CallbackRefused
-            raise cls(f"{error.get('message', '')} (raised by the reference `{name}`, which answers calls "
-                      "into other tasks' code while a task is graded)")
+            raise cls(f"{error.get('message', '')} (raised by the reference `{name}`, which stands in for your "
+                      f"`{name}` of another task while this task is graded, on what your code gave it)")
         if isinstance(value, dict) and isinstance(value.get("rng"), torch.Tensor):
             torch.set_rng_state(value["rng"])
         return to_device(value, self.device)
