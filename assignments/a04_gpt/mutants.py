@@ -84,6 +84,9 @@ MUTANTS = [
     M("temperature_ignored", "generation", (("probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)",
                                              "probs = torch.softmax(filter_logits(logits, top_k, top_p), dim=-1)"),),
       "do not follow the expected distribution"),
+    M("generate_samples_the_first_position", "generation",   # logits[:, 0]: right only when one token is fed
+      (("next_id = sample_next(logits[:, -1], temperature, top_k, top_p, generator)",
+        "next_id = sample_next(logits[:, 0], temperature, top_k, top_p, generator)"),), "logits[:, -1]"),
     M("generate_without_cropping", "generation", (("            logits = model(idx[:, -context:])                    # (B, T, V)",
                                                    "            logits = model(idx)                                  # (B, T, V)"),)),
     # conceptual questions (standard)

@@ -1,6 +1,7 @@
 """Sweep: is each mutant caught on its own task on every seed, not on one seed in two?
 
     .venv/bin/python tests/benchmarks/mutant_seeds.py a03_attention a04_gpt [--seeds 1-20] [--jobs 2] [--all-tasks]
+                                                     [--only NAME,NAME]
 
 The suite grades every mutant once, at seed 1234 (tests/test_mutants.py); the inputs of the
 hidden tests are drawn from the seed, so a test that catches a bug only on some draws passes
@@ -57,6 +58,7 @@ def main() -> int:
     parser.add_argument("--seeds", default="1-20")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--all-tasks", action="store_true", help="grade every task, not only the mutant's")
+    parser.add_argument("--only", help="comma-separated mutant names (default: all of them)")
     args = parser.parse_args()
     course, seeds = config.load(ROOT), seeds_of(args.seeds)
     work = Path(tempfile.mkdtemp(prefix="mutant-seeds-"))
@@ -65,6 +67,8 @@ def main() -> int:
         module = course.assignment(aid).module
         reference = (course.reference_dir(aid) / f"{module}.py").read_text()
         for mutant in mutants_of(course, aid):
+            if args.only and mutant.name not in args.only.split(","):
+                continue
             folder = work / aid / mutant.name
             folder.mkdir(parents=True)
             (folder / f"{module}.py").write_text(mutant.apply(reference))
@@ -86,6 +90,8 @@ def main() -> int:
         rows = {name: v for (a, name), v in results.items() if a == aid}
         task_of = {m.name: m.task for m in mutants_of(course, aid)}
         for mutant in mutants_of(course, aid):
+            if mutant.name not in rows:
+                continue
             v = rows[mutant.name]
             lost, named = sum(x[0] for x in v.values()), sum(x[0] and x[1] for x in v.values())
             survived = [s for s, x in v.items() if not x[0]]

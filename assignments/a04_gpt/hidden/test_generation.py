@@ -101,4 +101,6 @@ def test_cached_generation_gives_the_same_tokens(student, reference_module, gen,
         cached, _ = student.generate_tokens(cfg, state, prompt, 11, temperature, top_k, None, True, seed)
         if not torch.equal(plain, cached):
             checks.fail(f"generation with use_cache=True gives other tokens than without (temperature={temperature}, "
-                        f"top_k={top_k}): the cached attention or the positions after the cache are off")
+                        f"top_k={top_k}). A cached step feeds the model only the newest token: the next token comes "
+                        "from the logits of the last position, logits[:, -1], in both paths, and the positions "
+                        "continue after the cache")
