@@ -8,6 +8,7 @@ import concurrent.futures
 import pytest
 
 from autograder import config
+from autograder.harness import local
 from tests.conftest import ROOT, mutants_of, outcomes, selected_assignments
 
 COURSE = config.load(ROOT)
@@ -66,26 +67,16 @@ CROSS_TASK = [("a03_attention", "sdpa_no_scaling"),          # a function (atten
               ("a04_gpt", "attn_kqv_order")]                # a layer given an object (a KVCache) it changes
 
 
-# The listed exceptions: a mistake in task T may also cost these tasks, for the reason given.
-# A task with `integration = true` in grading.toml sees the student's code throughout and may
-# always lose points for another task's mistake (say_also_costs).
-ALSO_COSTS = {
-    ("a01_tokenization", "encode_decode"): (
-        {"stream_save", "tiktoken", "visualize"},
-        "the tokenizer's methods stay the student's own: its state is text and bytes (vocabulary, merges, "
-        "specials, pattern), which never reach the grader, since text or bytes could name a file the trusted "
-        "side would read; streaming, cl100k and the visualizer all encode with the student's encode"),
-    ("a01_tokenization", "pair_merge"): (
-        {"encode_decode", "stream_save", "tiktoken", "visualize"},
-        "encode merges bytes pieces (merge(parts, pair, pair[0] + pair[1])), and bytes are never sent to the "
-        "grader, so merge runs as the student wrote it wherever the tokenizer encodes"),
-}
-
-
+# The listed exceptions live with each assignment: ``ALSO_COSTS = {task: (other tasks, reason)}``
+# in assignments/<id>/mutants.py says which other tasks a mistake in ``task`` may also cost,
+# and why. A task with `integration = true` in grading.toml sees the student's code throughout
+# and may always lose points for another task's mistake.
 def allowed_elsewhere(course, aid: str, task: str) -> set[str]:
-    """The tasks other than ``task`` a mistake in ``task`` may also cost (see ALSO_COSTS)."""
+    """The tasks other than ``task`` a mistake in ``task`` may also cost (its assignment's ALSO_COSTS)."""
     integration = {t for t, v in course.assignment(aid).tasks.items() if v.integration}
-    return (integration | ALSO_COSTS.get((aid, task), (set(), ""))[0]) - {task}
+    path = course.mutants_path(aid)
+    listed = getattr(local.load_file(f"_mutants_{aid}", path), "ALSO_COSTS", {}) if path.is_file() else {}
+    return (integration | set(listed.get(task, ((), ""))[0])) - {task}
 
 
 @pytest.mark.slow

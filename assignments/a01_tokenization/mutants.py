@@ -164,3 +164,16 @@ MUTANTS = [
         "    return train_bpe(text, vocab_size, special_tokens, pattern)\n    counted = count_pretokens("),),
       "faster than the reference train_bpe", variant="hardmode"),
 ]
+
+# The tasks a mistake may also cost (tests/test_mutants.py), and why.
+ALSO_COSTS = {
+    "encode_decode": (
+        {"stream_save", "tiktoken", "visualize"},
+        "the tokenizer's methods stay the student's own: its state is text and bytes (vocabulary, merges, "
+        "specials, pattern), which never reach the grader, since text or bytes could name a file the trusted "
+        "side would read; streaming, cl100k and the visualizer all encode with the student's encode"),
+    "pair_merge": (
+        {"encode_decode", "stream_save", "tiktoken", "visualize"},
+        "encode merges bytes pieces (merge(parts, pair, pair[0] + pair[1])), and bytes are never sent to the "
+        "grader, so merge runs as the student wrote it wherever the tokenizer encodes"),
+}

@@ -12,8 +12,8 @@ assignment. A mutant caught on fewer than all seeds is listed with the seeds it 
 
 With ``--all-tasks`` every task is graded, and each mutant's row also names the other tasks
 it cost points on (on how many seeds), those it may cost starred: one mistake should cost
-one task, so the unstarred ones should be none. The allowed ones are tests/test_mutants.py's
-listed exceptions (``ALSO_COSTS``) and the tasks marked ``integration = true``, which see the
+one task, so the unstarred ones should be none. The allowed ones are the listed exceptions
+(``ALSO_COSTS`` in the assignment's mutants.py) and the tasks marked ``integration = true``, which see the
 student's code throughout.
 
 Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
