@@ -1,7 +1,7 @@
 """Sweep: is each mutant caught on its own task on every seed, not on one seed in two?
 
     .venv/bin/python tests/benchmarks/mutant_seeds.py a03_attention a04_gpt [--seeds 1-20] [--jobs 2] [--all-tasks]
-                                                     [--only NAME,NAME]
+                                                     [--only NAME,NAME] [--log sweep.jsonl]
 
 The suite grades every mutant once, at seed 1234 (tests/test_mutants.py); the inputs of the
 hidden tests are drawn from the seed, so a test that catches a bug only on some draws passes
@@ -16,6 +16,11 @@ one task, so the unstarred ones should be none. The allowed ones are the listed 
 (``ALSO_COSTS`` in the assignment's mutants.py) and the tasks marked ``integration = true``, which see the
 student's code throughout.
 
+With ``--log`` each grading's verdict is appended to that file as it finishes, and gradings
+already in it are not run again: a sweep that was stopped goes on where it stopped, and the
+table covers the logged verdicts of the mutants and seeds asked for (a log holds one version
+of the course: start a new one after changing a test or a mutant).
+
 Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
 its own only; with ``--all-tasks`` about twice that).
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import sys
 import tempfile
 import time
@@ -52,6 +58,17 @@ def caught(document: dict, mutant) -> tuple[bool, bool, list[str]]:
             not mutant.says or any(mutant.says in t["output"] for t in failed), elsewhere)
 
 
+def logged(path: Path | None, all_tasks: bool) -> dict:
+    """``{(assignment, mutant): {seed: verdict}}`` from the log at ``path``, for the same mode."""
+    results: dict = {}
+    if path and path.is_file():
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if row["all_tasks"] == all_tasks:
+                results.setdefault((row["assignment"], row["mutant"]), {})[row["seed"]] = tuple(row["verdict"])
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="+")
@@ -59,10 +76,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--all-tasks", action="store_true", help="grade every task, not only the mutant's")
     parser.add_argument("--only", help="comma-separated mutant names (default: all of them)")
+    parser.add_argument("--log", type=Path, help="append each verdict here; skip the gradings already in it")
     args = parser.parse_args()
     course, seeds = config.load(ROOT), seeds_of(args.seeds)
     work = Path(tempfile.mkdtemp(prefix="mutant-seeds-"))
-    cases = []
+    results, cases = logged(args.log, args.all_tasks), []
     for aid in args.assignments:
         module = course.assignment(aid).module
         reference = (course.reference_dir(aid) / f"{module}.py").read_text()
@@ -72,7 +90,7 @@ def main() -> int:
             folder = work / aid / mutant.name
             folder.mkdir(parents=True)
             (folder / f"{module}.py").write_text(mutant.apply(reference))
-            cases += [(aid, mutant, folder, seed) for seed in seeds]
+            cases += [(aid, mutant, folder, seed) for seed in seeds if seed not in results.get((aid, mutant.name), {})]
 
     def one(case):
         aid, mutant, folder, seed = case
@@ -80,10 +98,17 @@ def main() -> int:
                         seed=seed, tasks=None if args.all_tasks else [mutant.task])
         return case, caught(doc, mutant)
 
-    started, results = time.monotonic(), {}
+    started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for (aid, mutant, _, seed), verdict in pool.map(one, cases):
+        for done in concurrent.futures.as_completed([pool.submit(one, case) for case in cases]):
+            (aid, mutant, _, seed), verdict = done.result()
             results.setdefault((aid, mutant.name), {})[seed] = verdict
+            if args.log:
+                with args.log.open("a") as log:
+                    print(json.dumps({"assignment": aid, "mutant": mutant.name, "seed": seed, "all_tasks": args.all_tasks,
+                                      "verdict": verdict}), file=log)
+    results = {key: {s: v[s] for s in seeds if s in v} for key, v in results.items()}
+    results = {key: v for key, v in results.items() if v and (not args.only or key[1] in args.only.split(","))}
     print(f"{len(cases)} gradings in {time.monotonic() - started:.0f} s, seeds {args.seeds}\n")
     print(f"{'assignment':18} {'mutant':42} {'task':16} caught  named  survived on seeds / lost elsewhere")
     for aid in args.assignments:
