@@ -51,6 +51,7 @@ def pytest_argv(course: course_config.Course, aid: str, submission: Path, *, var
     # a run, and none may change how a submission is graded): only pytest-timeout and ours.
     argv = [sys.executable, "-m", "pytest", "-c", str(INI), "--rootdir", str(course.root), "--disable-plugin-autoload",
             "-p", "pytest_timeout", "-p", "autograder.grade.plugin", "-p", "no:cacheprovider",
+            "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-q", "--no-header", "-rN", "--tb=short",
             "--course-root", str(course.root), "--assignment", aid, "--variant", variant, "--profile", profile,
             "--submission", str(submission.resolve()), "--results", str(results), "--manifest", str(manifest),

@@ -42,6 +42,9 @@ def serve(path: str) -> None:
     import select
     for name in PRELOAD:
         importlib.import_module(name)
+    import torch.distributed
+    if torch.distributed.is_available():      # what assert_close imports on its first call (DTensor,
+        importlib.import_module("torch.distributed.tensor")  # sympy: 2 s a grading run otherwise)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)          # children are reaped by the kernel
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
