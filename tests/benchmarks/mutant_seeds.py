@@ -16,10 +16,12 @@ one task, so the unstarred ones should be none. The allowed ones are the listed 
 (``ALSO_COSTS`` in the assignment's mutants.py) and the tasks marked ``integration = true``, which see the
 student's code throughout.
 
-With ``--log`` each grading's verdict is appended to that file as it finishes, and gradings
-already in it are not run again: a sweep that was stopped goes on where it stopped, and the
-table covers the logged verdicts of the mutants and seeds asked for (a log holds one version
-of the course: start a new one after changing a test or a mutant).
+With ``--log`` each grading's verdict is appended to that file as it finishes, with the
+commit and a digest of the assignment (its reference, tests, mutants and grading.toml), and
+gradings already in it are not run again: a sweep that was stopped goes on where it stopped,
+in this session or a later one, and the table covers the logged verdicts of the mutants and
+seeds asked for. A verdict logged for another digest is graded again; a change in the engine
+alone does not change the digest (the table lists the commits its verdicts came from).
 
 Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
 its own only; with ``--all-tasks`` about twice that).
@@ -29,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,15 +62,27 @@ def caught(document: dict, mutant) -> tuple[bool, bool, list[str]]:
             not mutant.says or any(mutant.says in t["output"] for t in failed), elsewhere)
 
 
-def logged(path: Path | None, all_tasks: bool) -> dict:
-    """``{(assignment, mutant): {seed: verdict}}`` from the log at ``path``, for the same mode."""
+def digest(course, aid: str) -> str:
+    """What an assignment's verdicts depend on, besides the engine: its files and grading.toml."""
+    h = hashlib.sha256(course.text.encode())
+    for folder in (course.reference_dir(aid), ROOT / "assignments" / aid):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def logged(path: Path | None, all_tasks: bool, digests: dict[str, str]) -> tuple[dict, set[str]]:
+    """``{(assignment, mutant): {seed: verdict}}`` from the log at ``path``, for the same mode
+    and the assignments' current digests; and the commits those verdicts came from."""
     results: dict = {}
+    commits = set()
     if path and path.is_file():
         for line in path.read_text().splitlines():
             row = json.loads(line)
-            if row["all_tasks"] == all_tasks:
+            if row["all_tasks"] == all_tasks and digests.get(row["assignment"]) == row.get("digest"):
                 results.setdefault((row["assignment"], row["mutant"]), {})[row["seed"]] = tuple(row["verdict"])
-    return results
+                commits.add(row["commit"])
+    return results, commits
 
 
 def main() -> int:
@@ -80,7 +96,10 @@ def main() -> int:
     args = parser.parse_args()
     course, seeds = config.load(ROOT), seeds_of(args.seeds)
     work = Path(tempfile.mkdtemp(prefix="mutant-seeds-"))
-    results, cases = logged(args.log, args.all_tasks), []
+    digests = {aid: digest(course, aid) for aid in args.assignments}
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
+    (results, commits), cases = logged(args.log, args.all_tasks, digests), []
     for aid in args.assignments:
         module = course.assignment(aid).module
         reference = (course.reference_dir(aid) / f"{module}.py").read_text()
@@ -106,10 +125,11 @@ def main() -> int:
             if args.log:
                 with args.log.open("a") as log:
                     print(json.dumps({"assignment": aid, "mutant": mutant.name, "seed": seed, "all_tasks": args.all_tasks,
-                                      "verdict": verdict}), file=log)
+                                      "verdict": verdict, "digest": digests[aid], "commit": commit}), file=log)
     results = {key: {s: v[s] for s in seeds if s in v} for key, v in results.items()}
     results = {key: v for key, v in results.items() if v and (not args.only or key[1] in args.only.split(","))}
-    print(f"{len(cases)} gradings in {time.monotonic() - started:.0f} s, seeds {args.seeds}\n")
+    print(f"{len(cases)} gradings in {time.monotonic() - started:.0f} s, seeds {args.seeds}"
+          + (f"; verdicts from commits {', '.join(sorted(commits | {commit}))}" if commits else "") + "\n")
     print(f"{'assignment':18} {'mutant':42} {'task':16} caught  named  survived on seeds / lost elsewhere")
     for aid in args.assignments:
         rows = {name: v for (a, name), v in results.items() if a == aid}
