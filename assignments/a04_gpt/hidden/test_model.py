@@ -27,6 +27,11 @@ def test_logits_match_reference(student, reference, reference_module, gen):
 def test_head_is_tied_to_the_token_embedding(student, gen):
     """Structural: a tied head is the embedding matrix itself, so the model holds one such matrix."""
     cfg = config(gen)
+    # Counted by shape, so no other matrix may have (vocab_size, d_model): the MLP's first
+    # weight is (4 d_model, d_model) (seed 14 drew vocab_size 64 with d_model 16), c_attn's
+    # (3 d_model, d_model) and the position embedding (context_length, d_model).
+    taken = {cfg["d_model"], 3 * cfg["d_model"], 4 * cfg["d_model"], cfg["context_length"]}
+    cfg["vocab_size"] = next(v for v in range(cfg["vocab_size"], cfg["vocab_size"] + 5) if v not in taken)
     count = student.vocab_matrices(cfg)
     if count != 1:
         checks.fail(f"your GPT has {count} parameters of shape (vocab_size, d_model) = "
