@@ -10,8 +10,9 @@ import pytest
 from autograder import config
 
 OUTSIDE = Path(__file__).resolve().parent / "outside"
-STYLES = (("a01_tokenization", "a01_minbpe"), ("a03_attention", "a03_einsum"), ("a04_gpt", "a04_nanogpt"),
-          ("a07_pretraining", "a07_nanogpt"), ("a10_evaluation", "a10_harness"))
+STYLES = (("a01_tokenization", "a01_minbpe"), ("a03_attention", "a03_einsum"), ("a03_attention", "a03_hf"),
+          ("a04_gpt", "a04_nanogpt"), ("a04_gpt", "a04_textbook"), ("a07_pretraining", "a07_nanogpt"),
+          ("a10_evaluation", "a10_harness"))
 # a07's threshold task trains the whole pipeline to a loss band (about 90 s a run); its tests
 # and the code they run are the same in both variants, so it is graded in the standard one.
 LEFT_TO_STANDARD = {("a07_pretraining", "hardmode"): {"threshold"}}
