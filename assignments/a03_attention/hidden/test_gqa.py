@@ -8,6 +8,9 @@ from autograder.grade import checks, draw
 from . import bugs
 
 pytestmark = pytest.mark.task("gqa")
+# float64. Correct code (the reference, einsum- and Hugging Face-style) uses at most 1e-6 of this
+# tolerance; the nearest bug caught here, K/V heads tiled instead of each repeated in place
+# (repeat_kv_tiles), is 3e9 times over it (tests/benchmarks/tolerances.py a03_attention, seeds 1-3).
 RTOL, ATOL = 1e-8, 1e-10
 
 

@@ -32,6 +32,8 @@ def test_future_positions_cannot_change_the_past(student, reference_module, gen)
     changed[:, s:] = draw.normal(gen, 2, x.shape[1] - s, cfg["d_model"])
     a, b = student.attention_forward(cfg, state, x), student.attention_forward(cfg, state, changed)
     checks.tensor(a, what="CausalSelfAttention(x)", shape=x.shape)
+    # The outputs before s are computed from the same numbers either way, so correct code leaves them
+    # unchanged to the last bit; without the mask they move by 0.1 or more.
     if not torch.allclose(a[:, :s], b[:, :s], rtol=0, atol=1e-12):
         checks.fail(f"changing positions {s}.. changed the outputs before position {s}: the attention is not causal")
 

@@ -22,4 +22,6 @@ def test_matches_reference(student, reference, gen):
 
 def test_float32_in_float32_out(student, reference, gen):
     x = draw.normal(gen, 50, scale=3.0, dtype=torch.float32)
+    # float32 with the dtype checked; a float32 GELU is within a few ulps of the reference (0 here),
+    # 0.0447 for 0.044715 is 6 times over the tolerance.
     checks.close(student.gelu(x), reference.gelu(x), what="gelu of float32 input", rtol=1e-5, atol=1e-6)
