@@ -17,10 +17,10 @@ one task, so the unstarred ones should be none. The allowed ones are the listed 
 student's code throughout.
 
 With ``--log`` each grading's verdict is appended to that file as it finishes, with the
-commit and a digest of the assignment (its reference, tests, mutants and grading.toml), and
-gradings already in it are not run again: a sweep that was stopped goes on where it stopped,
-in this session or a later one, and the table covers the logged verdicts of the mutants and
-seeds asked for. A verdict logged for another digest is graded again; a change in the engine
+commit and a digest of the assignment's code (its reference, tests, mutants and grading.toml,
+comments aside), and gradings already in it are not run again: a sweep that was stopped goes
+on where it stopped, in this session or a later one, and the table covers the logged verdicts
+of the mutants and seeds asked for. A verdict logged for another digest is graded again; a change in the engine
 alone does not change the digest (the table lists the commits its verdicts came from).
 
 Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
@@ -32,11 +32,14 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import hashlib
+import io
 import json
 import subprocess
 import sys
 import tempfile
 import time
+import tokenize
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,12 +65,24 @@ def caught(document: dict, mutant) -> tuple[bool, bool, list[str]]:
             not mutant.says or any(mutant.says in t["output"] for t in failed), elsewhere)
 
 
+def code_of(path: Path) -> bytes:
+    """A file as its verdicts see it: Python without its comments and blank lines, TOML as its
+    data, other files as they are (a comment that justifies a tolerance changes no verdict)."""
+    if path.suffix == ".py":
+        tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+        return repr([(t.type, t.string) for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL)]).encode()
+    if path.suffix == ".toml":
+        return json.dumps(tomllib.loads(path.read_text(encoding="utf-8")), sort_keys=True).encode()
+    return path.read_bytes()
+
+
 def digest(course, aid: str) -> str:
-    """What an assignment's verdicts depend on, besides the engine: its files and grading.toml."""
-    h = hashlib.sha256(course.text.encode())
+    """What an assignment's verdicts depend on, besides the engine: the code of its files and
+    grading.toml."""
+    h = hashlib.sha256(json.dumps(tomllib.loads(course.text), sort_keys=True).encode())
     for folder in (course.reference_dir(aid), ROOT / "assignments" / aid):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + code_of(path))
     return h.hexdigest()[:16]
 
 
