@@ -85,9 +85,12 @@ def test_greedy_generation_matches_reference_past_the_context(student, reference
     checks.tensor(got, what="generate(...)", shape=expected.shape, dtype=torch.int64)
     if not torch.equal(got, expected):
         step = int((got != expected).any(0).nonzero()[0]) - prompt.shape[1]
+        # Past the context, what differs is said, not guessed: cropping the first tokens instead
+        # of the last and sampling from logits[:, 0] (right while one token is fed) both show here.
         checks.fail(f"greedy generation differs from the reference from new token {step} on"
-                    + (" (past the context length: crop the input to its last context_length tokens)"
-                       if prompt.shape[1] + step >= cfg["context_length"] else ""))
+                    + (": the first token past the context length, where the model must see only the last "
+                       "context_length tokens (idx[:, -context_length:]) and the next token comes from the last "
+                       "position's logits" if prompt.shape[1] + step >= cfg["context_length"] else ""))
 
 
 def test_cached_generation_gives_the_same_tokens(student, reference_module, gen, seed):
