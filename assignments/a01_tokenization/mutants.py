@@ -171,9 +171,12 @@ ALSO_COSTS = {
         {"stream_save", "tiktoken", "visualize"},
         "the tokenizer's methods stay the student's own: its state is text and bytes (vocabulary, merges, "
         "specials, pattern), which never reach the grader, since text or bytes could name a file the trusted "
-        "side would read; streaming, cl100k and the visualizer all encode with the student's encode"),
+        "side would read; cl100k and the visualizer encode with the student's encode. Streaming and saving are "
+        "judged against the student's own encode, so they cost stream_save only when encode does not spell the "
+        "text"),
     "pair_merge": (
         {"encode_decode", "stream_save", "tiktoken", "visualize"},
         "encode merges bytes pieces (merge(parts, pair, pair[0] + pair[1])), and bytes are never sent to the "
-        "grader, so merge runs as the student wrote it wherever the tokenizer encodes"),
+        "grader, so merge runs as the student wrote it wherever the tokenizer encodes (stream_save: when the "
+        "encoding no longer spells the text)"),
 }
