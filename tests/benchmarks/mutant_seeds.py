@@ -17,10 +17,12 @@ one task, so the unstarred ones should be none. The allowed ones are the listed 
 student's code throughout.
 
 With ``--log`` each grading's verdict is appended to that file as it finishes, with the
-commit and a digest of the assignment's code (its reference, tests, mutants and grading.toml,
-comments aside), and gradings already in it are not run again: a sweep that was stopped goes
-on where it stopped, in this session or a later one, and the table covers the logged verdicts
-of the mutants and seeds asked for. A verdict logged for another digest is graded again; a change in the engine
+commit and a digest of what it depends on (the mutant itself, its assignment's reference and
+tests, and grading.toml less the other assignments' sections; comments aside), and gradings
+already in it are not run again: a sweep that was stopped goes on where it stopped, in this
+session or a later one, and the table covers the logged verdicts of the mutants and seeds
+asked for. A verdict logged for another digest is graded again, so a changed mutant is graded
+again alone, and a new assignment's policy keeps the others' verdicts; a change in the engine
 alone does not change the digest (the table lists the commits its verdicts came from).
 
 Costs one grading per mutant and seed: about 20 x 27 x 3 s for a03 on two cores (tasks of
@@ -76,25 +78,28 @@ def code_of(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def digest(course, aid: str) -> str:
-    """What an assignment's verdicts depend on, besides the engine: the code of its files and
-    grading.toml."""
-    h = hashlib.sha256(json.dumps(tomllib.loads(course.text), sort_keys=True).encode())
+def digest(course, aid: str, mutant) -> str:
+    """What a mutant's verdicts depend on, besides the engine: the mutant, the code of its
+    assignment's files (other mutants aside) and grading.toml (other assignments aside)."""
+    policy = tomllib.loads(course.text)
+    policy["assignments"] = {aid: policy["assignments"][aid]}
+    h = hashlib.sha256(json.dumps(policy, sort_keys=True).encode() + repr(mutant).encode())
     for folder in (course.reference_dir(aid), ROOT / "assignments" / aid):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + code_of(path))
+            if path != course.mutants_path(aid):
+                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + code_of(path))
     return h.hexdigest()[:16]
 
 
-def logged(path: Path | None, all_tasks: bool, digests: dict[str, str]) -> tuple[dict, set[str]]:
+def logged(path: Path | None, all_tasks: bool, digests: dict[tuple[str, str], str]) -> tuple[dict, set[str]]:
     """``{(assignment, mutant): {seed: verdict}}`` from the log at ``path``, for the same mode
-    and the assignments' current digests; and the commits those verdicts came from."""
+    and the mutants' current digests; and the commits those verdicts came from."""
     results: dict = {}
     commits = set()
     if path and path.is_file():
         for line in path.read_text().splitlines():
             row = json.loads(line)
-            if row["all_tasks"] == all_tasks and digests.get(row["assignment"]) == row.get("digest"):
+            if row["all_tasks"] == all_tasks and digests.get((row["assignment"], row["mutant"])) == row.get("digest"):
                 results.setdefault((row["assignment"], row["mutant"]), {})[row["seed"]] = tuple(row["verdict"])
                 commits.add(row["commit"])
     return results, commits
@@ -111,7 +116,7 @@ def main() -> int:
     args = parser.parse_args()
     course, seeds = config.load(ROOT), seeds_of(args.seeds)
     work = Path(tempfile.mkdtemp(prefix="mutant-seeds-"))
-    digests = {aid: digest(course, aid) for aid in args.assignments}
+    digests = {(aid, m.name): digest(course, aid, m) for aid in args.assignments for m in mutants_of(course, aid)}
     commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
                             text=True).stdout.strip()
     (results, commits), cases = logged(args.log, args.all_tasks, digests), []
@@ -140,7 +145,7 @@ def main() -> int:
             if args.log:
                 with args.log.open("a") as log:
                     print(json.dumps({"assignment": aid, "mutant": mutant.name, "seed": seed, "all_tasks": args.all_tasks,
-                                      "verdict": verdict, "digest": digests[aid], "commit": commit}), file=log)
+                                      "verdict": verdict, "digest": digests[(aid, mutant.name)], "commit": commit}), file=log)
     results = {key: {s: v[s] for s in seeds if s in v} for key, v in results.items()}
     results = {key: v for key, v in results.items() if v and (not args.only or key[1] in args.only.split(","))}
     print(f"{len(cases)} gradings in {time.monotonic() - started:.0f} s, seeds {args.seeds}"
