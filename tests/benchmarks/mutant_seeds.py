@@ -80,13 +80,14 @@ def code_of(path: Path) -> bytes:
 
 def digest(course, aid: str, mutant) -> str:
     """What a mutant's verdicts depend on, besides the engine: the mutant, the code of its
-    assignment's files (other mutants aside) and grading.toml (other assignments aside)."""
+    assignment's files (other mutants and the example class aside) and grading.toml (other
+    assignments aside)."""
     policy = tomllib.loads(course.text)
     policy["assignments"] = {aid: policy["assignments"][aid]}
     h = hashlib.sha256(json.dumps(policy, sort_keys=True).encode() + repr(mutant).encode())
     for folder in (course.reference_dir(aid), ROOT / "assignments" / aid):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            if path != course.mutants_path(aid):
+            if path != course.mutants_path(aid) and course.examples_dir(aid) not in path.parents:
                 h.update(str(path.relative_to(ROOT)).encode() + b"\0" + code_of(path))
     return h.hexdigest()[:16]
 
