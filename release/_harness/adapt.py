@@ -20,9 +20,13 @@ def load_state(model: torch.nn.Module, state: dict | None, *, may_be_missing: tu
     parameter of the model that ``state`` does not set, is a ``KeyError`` that says which.
     Buffers (a causal-mask buffer named ``bias`` or ``mask``, as nanoGPT and textbooks
     register one) are the student's own business and never compared. ``may_be_missing``
-    names parameters a state may leave out because they are tied: each must be the same
-    tensor as a parameter the state sets (a head tied to the embedding), else it would keep
-    its random initialization and every model built would give other outputs.
+    names parameters a state may leave out because the specification ties them to an
+    embedding (a head tied to the token embedding). A model that does not tie one gets the
+    embedding's values in it, so that its outputs are what its code computes with the given
+    weights: tying is judged where it is specified, by the model's own structural test, and
+    an untied head costs no test of causality, batching or generation. The embedding is the
+    model's first ``nn.Embedding`` whose weight has that shape and is in ``state`` (the
+    token embedding comes before the positions' in a GPT); with none, it is a ``KeyError``.
     """
     if not state:
         return model.eval()
@@ -38,14 +42,16 @@ def load_state(model: torch.nn.Module, state: dict | None, *, may_be_missing: tu
     missing = [k for k in params if k not in state and k not in may_be_missing]
     if missing:
         raise KeyError(f"your {name} has parameters the specification does not name: {missing[:5]}")
-    loaded = {params[k].data_ptr() for k in state if k in params}
-    untied = [k for k in params if k not in state and params[k].data_ptr() not in loaded]
-    if untied:
-        k = untied[0]
-        partners = [j for j in state if j in params and params[j].shape == params[k].shape]
-        how = f": self.{k} = self.{partners[0]}" if len(partners) == 1 else ""
-        raise KeyError(f"your {name}'s {k!r} is a parameter of its own, so it keeps its random initialization: "
-                       f"the specification ties it to another parameter (the state dict has no entry for it). "
-                       f"Make both the same tensor{how}")
     model.load_state_dict(state, strict=False)
+    loaded = {params[k].data_ptr() for k in state if k in params}
+    embeddings = [f"{m}.weight" if m else "weight" for m, module in model.named_modules()
+                  if isinstance(module, torch.nn.Embedding)]
+    for k in [k for k in params if k not in state and params[k].data_ptr() not in loaded]:
+        source = next((e for e in embeddings if e in state and params[e].shape == params[k].shape), None)
+        if source is None:
+            raise KeyError(f"your {name}'s {k!r} is not in the state dict and is tied to no embedding of its shape "
+                           f"{tuple(params[k].shape)}: the specification ties it (self.{k} = the token "
+                           "embedding's weight)")
+        with torch.no_grad():
+            params[k].copy_(params[source])
     return model.eval()
