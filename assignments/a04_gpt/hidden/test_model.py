@@ -41,16 +41,20 @@ def test_head_is_tied_to_the_token_embedding(student, gen):
 
 def test_future_tokens_cannot_change_earlier_logits(student, reference_module, gen):
     cfg, state = setup(reference_module, gen)
-    idx = tokens(gen, cfg, 1, 10)
+    # Two sequences: a view that reads the (B*T, d) embeddings back as (T, B, d) is the identity
+    # for B = 1; for B = 2 it puts the first sequence's token 2t at its position t (t < 5), so
+    # position ceil(s/2), before s, reads token 2 ceil(s/2), at or after s, for every s drawn here.
+    idx = tokens(gen, cfg, 2, 10)
     s = draw.integer(gen, 2, 8)
     changed = idx.clone()
     changed[:, s:] = (changed[:, s:] + 1) % cfg["vocab_size"]
     a, b = student.model_logits(cfg, state, idx), student.model_logits(cfg, state, changed)
-    checks.tensor(a, what="logits", shape=(1, 10, cfg["vocab_size"]))
+    checks.tensor(a, what="logits", shape=(2, 10, cfg["vocab_size"]))
     # The logits before s are computed from the same numbers either way, so correct code leaves them
     # unchanged to the last bit; without a causal mask they move by 0.1 or more.
     if not torch.allclose(a[:, :s], b[:, :s], rtol=0, atol=1e-12):
-        checks.fail(f"changing tokens {s}.. changed the logits before position {s}: the model is not causal")
+        checks.fail(f"changing tokens {s}.. of both sequences changed the logits before position {s}: "
+                    "the model is not causal")
 
 
 def test_sequences_in_a_batch_are_independent(student, reference_module, gen):
